@@ -1,0 +1,49 @@
+//! Mayfly's storage boundary: the [`MetadataStore`] and [`BlobStore`] traits, the records they
+//! keep, the [`Clock`] servers read, and (feature `testkit`) the conformance suite every
+//! implementation runs.
+//!
+//! This crate is not an implementation: `mayfly-store-local` (SQLite + files) and later
+//! `mayfly-store-pg` implement it, and only the binary picks one. `mayfly-api` and `mayfly-s3`
+//! see `Arc<dyn MetadataStore>` and `Arc<dyn BlobStore>` only.
+//!
+//! Write protocol for anything with bytes: [`BlobStore::write`] first (durable on return), then
+//! commit the record; delete the blob ids a call returns as garbage afterwards. Crashes in
+//! between leave orphan blobs, collected by [`gc::collect_orphans`].
+//!
+//! ```
+//! use mayfly_store::Clock;
+//!
+//! let clock = Clock::fixed(1_750_000_000);
+//! clock.advance(60);
+//! assert_eq!(clock.now(), 1_750_000_060);
+//! ```
+
+mod blob;
+mod clock;
+mod error;
+pub mod gc;
+mod ids;
+pub mod listing;
+mod metadata;
+pub mod query;
+mod records;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use blob::{
+    BlobStore, BlobWritten, ByteStream, READ_CHUNK, bytes_stream, collect_stream, read_object,
+};
+pub use clock::Clock;
+pub use error::{Entity, StoreError};
+pub use ids::{BlobId, BucketId, InvalidId, UploadId};
+pub use metadata::MetadataStore;
+pub use query::{
+    BucketConfigKind, BucketOrder, BucketPage, CompleteOutcome, CompleteUpload, CompletedPart,
+    ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery, ObjectListing,
+    PartListing, SortDirection, UploadListing, WriteCondition,
+};
+pub use records::{
+    AccountRecord, BlobRef, BucketRecord, ChecksumAlgorithm, ChecksumType, Checksums, HttpHeaders,
+    Jurisdiction, ObjectPart, ObjectRecord, PartRecord, TokenRecord, TokenStatus, UnknownName,
+    UploadRecord,
+};
