@@ -1,0 +1,1 @@
+//! mayfly-api (placeholder until its first real commit).

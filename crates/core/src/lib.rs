@@ -1,0 +1,162 @@
+//! # mayfly-core
+//!
+//! The Cloudflare R2 temporary-credential model, as a pure library: identifiers and secrets,
+//! the four permissions, path scopes, minting session tokens byte-for-byte in Cloudflare's
+//! documented local-signing format, verifying them, and the one authorization decision every
+//! S3 request goes through.
+//!
+//! What it is not: no I/O, no async, no HTTP or S3 protocol types, no clock. Callers pass
+//! `now`, look up parent secrets themselves, and map errors to their wire format.
+//!
+//! ```
+//! use mayfly_core::*;
+//!
+//! // The parent: an R2 API token. Its S3 secret is sha256(token value).
+//! let parent_secret = SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
+//! let parent_id = AccessKeyId::parse("0123456789abcdef0123456789abcdef")?;
+//! let account = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353")?;
+//!
+//! // Mint, exactly as Cloudflare's helper would (works against real R2 with a real parent).
+//! let claims = Claims::builder(
+//!     BucketName::parse("my-bucket")?,
+//!     Permission::ObjectReadOnly,
+//!     account.clone(),
+//!     parent_id.clone(),
+//!     "023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com",
+//! )
+//! .prefixes(vec!["data/".into()])
+//! .issued_at(1_750_000_000)
+//! .ttl_secs(900)
+//! .build()?;
+//! let creds = mint(&claims, &parent_secret);
+//!
+//! // Verify, as a server does: parse, look up the parent by `iss`, verify.
+//! let unverified = parse_session_token(&creds.session_token)?;
+//! assert_eq!(unverified.issuer(), &parent_id);
+//! let audiences = ["023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com".to_string()];
+//! let ctx = VerifyContext { access_key_id: &parent_id, now: 1_750_000_100, audiences: &audiences };
+//! let verified = unverified.verify(&parent_secret, &ctx)?;
+//! assert!(verified.secret_access_key().ct_eq(&creds.secret_access_key));
+//!
+//! // Authorize against the parent's rights now.
+//! let parent = TokenRights::new(account.clone(), Permission::ObjectReadWrite, None, true);
+//! let principal = Principal::Temporary { claims: verified.claims(), parent: &parent };
+//! let bucket = BucketName::parse("my-bucket")?;
+//! let get = Request::new(S3Op::GetObject).bucket(&bucket, &account).key("data/report.csv");
+//! assert!(authorize(&principal, &get).is_ok());
+//! let put = Request::new(S3Op::PutObject).bucket(&bucket, &account).key("data/report.csv");
+//! assert_eq!(authorize(&principal, &put).unwrap_err().reason, DenyReason::Permission);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod authorize;
+mod claims;
+mod error;
+mod hex;
+mod ids;
+mod permission;
+mod scope;
+mod token;
+
+pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
+pub use claims::{Claims, ClaimsBuilder, MAX_TTL_SECS};
+pub use error::{Denied, DenyReason, InvalidInput, TokenError};
+pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
+pub use permission::{Access, Permission, S3Action, S3Op, Target};
+pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};
+pub use token::{
+    IAT_LEEWAY_SECS, MAX_SESSION_TOKEN_LEN, TemporaryCredentials, UnverifiedToken, VerifiedToken,
+    VerifyContext, mint, parse_session_token,
+};
+
+/// Lowercase hex SHA-256: R2's derivation of an S3 secret from a token value or a JWT, exposed
+/// for adapters that store `sha256(value)` without holding a [`SecretAccessKey`].
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::sha256_hex(bytes)
+}
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for `fuzz/`: each asserts a property and panics when it fails.
+
+    use super::*;
+
+    /// Parsing arbitrary text never panics; anything that parses and verifies under the fuzz
+    /// secret must have been signed with it, which random input cannot be.
+    pub fn parse_token(data: &[u8]) {
+        let Ok(text) = core::str::from_utf8(data) else {
+            return;
+        };
+        let token = SessionToken::from_untrusted(text);
+        if let Ok(t) = parse_session_token(&token) {
+            let secret = SecretAccessKey::from_token_value("fuzz");
+            let issuer = t.issuer().clone();
+            let aud = [t.dangerous_unverified_claims().audience().to_owned()];
+            let ctx = VerifyContext {
+                access_key_id: &issuer,
+                now: t.dangerous_unverified_claims().issued_at(),
+                audiences: &aud,
+            };
+            assert!(t.verify(&secret, &ctx).is_err(), "random token verified");
+        }
+    }
+
+    /// Flipping any bit of a minted token's text breaks verification.
+    pub fn mutate_minted(data: &[u8]) {
+        let Some((&pos, rest)) = data.split_first() else {
+            return;
+        };
+        let prefixes: Vec<String> = rest
+            .split(|b| *b == 0)
+            .filter_map(|p| core::str::from_utf8(p).ok())
+            .filter(|p| !p.is_empty() && p.len() <= MAX_KEY_LEN)
+            .take(8)
+            .map(str::to_owned)
+            .collect();
+        let (secret, claims) = tests_support::sample(prefixes);
+        let creds = mint(&claims, &secret);
+        let mut bytes = creds.session_token.expose_secret().as_bytes().to_vec();
+        let i = usize::from(pos) * 7 % bytes.len();
+        bytes[i] ^= 1 << (pos % 7);
+        let Ok(text) = String::from_utf8(bytes) else {
+            return;
+        };
+        let token = SessionToken::from_untrusted(&text);
+        if let Ok(t) = parse_session_token(&token) {
+            let aud = [claims.audience().to_owned()];
+            let ctx = VerifyContext {
+                access_key_id: claims.issuer(),
+                now: claims.issued_at(),
+                audiences: &aud,
+            };
+            assert!(t.verify(&secret, &ctx).is_err(), "mutated token verified");
+        }
+    }
+
+    /// Fixtures shared by fuzz targets and benches.
+    pub mod tests_support {
+        use super::super::*;
+
+        /// The SPEC §2 parent secret and a claim set with the given prefixes.
+        pub fn sample(prefixes: Vec<String>) -> (SecretAccessKey, Claims) {
+            let secret =
+                SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
+            let claims = Claims::builder(
+                BucketName::parse("my-bucket").expect("valid"),
+                Permission::ObjectReadWrite,
+                AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("valid"),
+                AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect("valid"),
+                "127.0.0.1:8788",
+            )
+            .prefixes(prefixes)
+            .issued_at(1_750_000_000)
+            .ttl_secs(3600)
+            .build()
+            .expect("valid claims");
+            (secret, claims)
+        }
+    }
+}

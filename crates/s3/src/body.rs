@@ -1,0 +1,274 @@
+//! Streaming ingest of request bodies into the blob store, with size caps and checksums.
+//!
+//! Bytes flow from s3s (already signature-checked per chunk where the mode signs chunks) through
+//! a hashing adapter into [`mayfly_store::BlobStore::write`]; memory stays flat. At end of
+//! stream the adapter compares the MD5 with `Content-MD5` and every client checksum (headers and
+//! aws-chunked trailers: CRC32, CRC32C, CRC64NVME, SHA1, SHA256) and fails the stream on any
+//! mismatch, so the blob store discards the bytes and nothing becomes visible.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures::StreamExt;
+use mayfly_store::{BlobId, BlobStore, ChecksumAlgorithm, Checksums, StoreError};
+use s3s::checksum::ChecksumHasher;
+use s3s::crypto::Checksum as _;
+use s3s::dto::StreamingBlob;
+use s3s::{S3Result, TrailingHeaders};
+
+use crate::error::Failure;
+
+/// What the client said the body should hash to.
+#[derive(Default)]
+pub(crate) struct Expected {
+    /// `Content-MD5`, base64.
+    pub(crate) content_md5: Option<String>,
+    /// `x-amz-checksum-*` headers.
+    pub(crate) checksums: Vec<(ChecksumAlgorithm, String)>,
+    /// `x-amz-trailer: x-amz-checksum-*` and the handle s3s fills at end of body.
+    pub(crate) trailer: Option<(ChecksumAlgorithm, TrailingHeaders)>,
+    /// `x-amz-checksum-algorithm` / `x-amz-sdk-checksum-algorithm`: compute and store it.
+    pub(crate) algorithm: Option<ChecksumAlgorithm>,
+}
+
+/// A body that has been durably written and verified.
+#[derive(Debug)]
+pub(crate) struct Ingested {
+    pub(crate) blob: BlobId,
+    pub(crate) size: u64,
+    pub(crate) md5_hex: String,
+    pub(crate) checksums: Checksums,
+}
+
+/// Why an ingest failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IngestError {
+    #[error("body larger than the limit")]
+    TooLarge,
+    #[error("body shorter or longer than declared")]
+    LengthMismatch,
+    #[error("Content-MD5 is not a base64 MD5")]
+    InvalidDigest,
+    #[error("checksum mismatch")]
+    BadDigest,
+    #[error("declared trailer checksum missing")]
+    MissingTrailer,
+    #[error("x-amz-content-sha256 mismatch")]
+    Sha256Mismatch,
+    #[error("chunk signature mismatch")]
+    ChunkSignature,
+    #[error("aws-chunk too large")]
+    ChunkTooLarge,
+    #[error("body stream failed")]
+    Body,
+}
+
+pub(crate) fn algorithm_from_name(name: &str) -> Option<ChecksumAlgorithm> {
+    ChecksumAlgorithm::parse(&name.to_ascii_uppercase()).ok()
+}
+
+pub(crate) fn header_name(alg: ChecksumAlgorithm) -> &'static str {
+    match alg {
+        ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+        ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
+        ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+        ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
+        ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+    }
+}
+
+fn hasher_for(algs: &[ChecksumAlgorithm]) -> ChecksumHasher {
+    let mut h = ChecksumHasher::default();
+    for a in algs {
+        match a {
+            ChecksumAlgorithm::Crc32 => h.crc32 = Some(s3s::crypto::Crc32::new()),
+            ChecksumAlgorithm::Crc32c => h.crc32c = Some(s3s::crypto::Crc32c::new()),
+            ChecksumAlgorithm::Crc64Nvme => h.crc64nvme = Some(s3s::crypto::Crc64Nvme::new()),
+            ChecksumAlgorithm::Sha1 => h.sha1 = Some(s3s::crypto::Sha1::new()),
+            ChecksumAlgorithm::Sha256 => h.sha256 = Some(s3s::crypto::Sha256::new()),
+        }
+    }
+    h
+}
+
+fn finalize(h: ChecksumHasher) -> Checksums {
+    let c = h.finalize();
+    let mut out = Checksums::new();
+    for (alg, v) in [
+        (ChecksumAlgorithm::Crc32, c.checksum_crc32),
+        (ChecksumAlgorithm::Crc32c, c.checksum_crc32c),
+        (ChecksumAlgorithm::Crc64Nvme, c.checksum_crc64nvme),
+        (ChecksumAlgorithm::Sha1, c.checksum_sha1),
+        (ChecksumAlgorithm::Sha256, c.checksum_sha256),
+    ] {
+        if let Some(v) = v {
+            out.insert(alg, v);
+        }
+    }
+    out
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+struct Hashing {
+    md5: s3s::crypto::Md5,
+    hasher: ChecksumHasher,
+    count: u64,
+}
+
+type Outcome = Arc<Mutex<Option<(String, Checksums, u64)>>>;
+
+/// Streams `body` into a new blob, enforcing `max` and `declared` length and every expected
+/// digest. On any failure nothing is stored.
+pub(crate) async fn ingest(
+    blobs: &dyn BlobStore,
+    body: Option<StreamingBlob>,
+    declared: Option<u64>,
+    max: u64,
+    expected: Expected,
+) -> S3Result<Ingested> {
+    if declared.is_some_and(|d| d > max) {
+        return Err(Failure::Ingest(IngestError::TooLarge).into());
+    }
+    let content_md5 = match &expected.content_md5 {
+        Some(b64) => {
+            let raw = STANDARD.decode(b64.trim()).map_err(|_| Failure::Ingest(IngestError::InvalidDigest))?;
+            if raw.len() != 16 {
+                return Err(Failure::Ingest(IngestError::InvalidDigest).into());
+            }
+            Some(raw)
+        }
+        None => None,
+    };
+    let mut algs: Vec<ChecksumAlgorithm> = expected.checksums.iter().map(|(a, _)| *a).collect();
+    algs.extend(expected.trailer.as_ref().map(|(a, _)| *a));
+    algs.extend(expected.algorithm);
+    algs.sort();
+    algs.dedup();
+
+    let state = Hashing { md5: s3s::crypto::Md5::new(), hasher: hasher_for(&algs), count: 0 };
+    let outcome: Outcome = Arc::default();
+    let slot = Arc::clone(&outcome);
+    let inner: StreamingBlob = body.unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<Bytes, std::io::Error>>()));
+
+    let stream = futures::stream::unfold(
+        (inner, Some(state), expected, content_md5),
+        move |(mut inner, mut state, expected, content_md5)| {
+            let slot = Arc::clone(&slot);
+            async move {
+                let st = state.as_mut()?;
+                match inner.next().await {
+                    Some(Ok(bytes)) => {
+                        st.count += bytes.len() as u64;
+                        if st.count > max || declared.is_some_and(|d| st.count > d) {
+                            let err = if st.count > max { IngestError::TooLarge } else { IngestError::LengthMismatch };
+                            return Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5)));
+                        }
+                        st.md5.update(&bytes);
+                        st.hasher.update(&bytes);
+                        Some((Ok(bytes), (inner, state, expected, content_md5)))
+                    }
+                    Some(Err(e)) => {
+                        let err = classify_stream_error(&*e);
+                        Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5)))
+                    }
+                    None => {
+                        let st = state.take()?;
+                        match verify_end(st, declared, &expected, content_md5.as_deref()) {
+                            Ok(done) => {
+                                if let Ok(mut s) = slot.lock() {
+                                    *s = Some(done);
+                                }
+                                None
+                            }
+                            Err(err) => Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5))),
+                        }
+                    }
+                }
+            }
+        },
+    );
+
+    let written = blobs.write(Box::pin(stream)).await.map_err(|e| match e {
+        StoreError::Body(io) => match io.into_inner().map(|b| b.downcast::<IngestError>()) {
+            Some(Ok(ingest)) => Failure::Ingest(*ingest),
+            _ => Failure::Ingest(IngestError::Body),
+        },
+        other => Failure::Store(other),
+    })?;
+    let done = outcome.lock().ok().and_then(|mut s| s.take());
+    let Some((md5_hex, checksums, size)) = done else {
+        // The store returned without draining the stream: never commit unverified bytes.
+        let _ = blobs.delete(&written.id).await;
+        return Err(crate::error::internal(&"blob store did not consume the body"));
+    };
+    Ok(Ingested { blob: written.id, size, md5_hex, checksums })
+}
+
+fn verify_end(
+    st: Hashing,
+    declared: Option<u64>,
+    expected: &Expected,
+    content_md5: Option<&[u8]>,
+) -> Result<(String, Checksums, u64), IngestError> {
+    if declared.is_some_and(|d| d != st.count) {
+        return Err(IngestError::LengthMismatch);
+    }
+    let md5 = st.md5.finalize();
+    if let Some(want) = content_md5
+        && want != md5.as_slice()
+    {
+        return Err(IngestError::BadDigest);
+    }
+    let computed = finalize(st.hasher);
+    for (alg, want) in &expected.checksums {
+        if computed.get(alg).map(String::as_str) != Some(want.trim()) {
+            return Err(IngestError::BadDigest);
+        }
+    }
+    let mut stored = computed.clone();
+    if let Some((alg, trailers)) = &expected.trailer {
+        let got = trailers
+            .read(|h| h.get(header_name(*alg)).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_owned()))
+            .flatten()
+            .ok_or(IngestError::MissingTrailer)?;
+        if computed.get(alg) != Some(&got) {
+            return Err(IngestError::BadDigest);
+        }
+    }
+    stored.retain(|_, v| !v.is_empty());
+    Ok((hex(md5.as_slice()), stored, st.count))
+}
+
+/// Recognises the s3s stream failures worth a specific S3 code. s3s's stream error types are
+/// private, so their stable `Display` prefixes are matched; our own guard error is downcast.
+fn classify_stream_error(e: &(dyn std::error::Error + 'static)) -> IngestError {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(g) = err.downcast_ref::<crate::chunked::ChunkGuardError>() {
+            return match g {
+                crate::chunked::ChunkGuardError::ChunkTooLarge { .. } => IngestError::ChunkTooLarge,
+                crate::chunked::ChunkGuardError::Malformed | crate::chunked::ChunkGuardError::Body(_) => IngestError::Body,
+            };
+        }
+        let text = err.to_string();
+        if text.contains("AwsChunkedStreamError: SignatureMismatch") {
+            return IngestError::ChunkSignature;
+        }
+        if text.contains("UploadStreamError: Sha256Mismatch") {
+            return IngestError::Sha256Mismatch;
+        }
+        cur = err.source();
+    }
+    IngestError::Body
+}

@@ -1,0 +1,109 @@
+//! The one place Mayfly's errors become S3 error codes and statuses.
+//!
+//! Core's token and authorization errors, storage errors and this crate's own failures all
+//! convert through [`Failure`] into an `S3Error`. Client-facing messages are generic: a denial
+//! never says what would have been allowed, and internal details go to the log only.
+
+use http::StatusCode;
+use mayfly_core::{Denied, TokenError};
+use mayfly_store::{Entity, StoreError};
+use s3s::{S3Error, S3ErrorCode};
+
+/// Everything that can fail an S3 request inside Mayfly.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    /// The access key id names no token.
+    #[error("unknown access key")]
+    UnknownAccessKey,
+    /// The session token failed to parse or verify.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// Core's `authorize` refused the request.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The store failed or found nothing.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Failure> for S3Error {
+    fn from(f: Failure) -> S3Error {
+        match f {
+            Failure::UnknownAccessKey => {
+                // SPEC §4 (CF): an unknown key is 401 Unauthorized, not AWS's 403.
+                let mut e = S3Error::with_message(
+                    S3ErrorCode::Custom("Unauthorized".into()),
+                    "The access key id you provided does not exist in our records.",
+                );
+                e.set_status_code(StatusCode::UNAUTHORIZED);
+                e
+            }
+            Failure::Token(t) => token_error(t),
+            Failure::Denied(d) => {
+                tracing::info!(reason = %d.reason, "request denied");
+                S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
+            }
+            Failure::Store(e) => store_error(e),
+        }
+    }
+}
+
+fn token_error(t: TokenError) -> S3Error {
+    tracing::info!(error = %t, "session token refused");
+    match t {
+        TokenError::Expired => S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired."),
+        TokenError::BadSignature
+        | TokenError::IssuerMismatch
+        | TokenError::AudienceMismatch
+        | TokenError::NotYetValid
+        | TokenError::BadLifetime => S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied"),
+        TokenError::TooLarge | TokenError::Malformed | TokenError::UnsupportedHeader | TokenError::Claims(_) => {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Argument: X-Amz-Security-Token")
+        }
+    }
+}
+
+fn store_error(e: StoreError) -> S3Error {
+    use S3ErrorCode as C;
+    let (code, msg): (S3ErrorCode, &'static str) = match &e {
+        StoreError::NotFound(entity) => match entity {
+            Entity::Bucket => (C::NoSuchBucket, "The specified bucket does not exist."),
+            Entity::Object => (C::NoSuchKey, "The specified key does not exist."),
+            Entity::Upload => (C::NoSuchUpload, "The specified multipart upload does not exist."),
+            Entity::Part => (C::InvalidPart, "One or more of the specified parts could not be found."),
+            Entity::Cors => (C::NoSuchCORSConfiguration, "The CORS configuration does not exist"),
+            Entity::Lifecycle => (C::NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"),
+            Entity::Account | Entity::Token | Entity::Blob => {
+                tracing::error!(error = %e, "store lookup failed");
+                (C::InternalError, "We encountered an internal error. Please try again.")
+            }
+        },
+        StoreError::AlreadyExists(Entity::Bucket) => {
+            (C::BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
+        }
+        StoreError::AlreadyExists(_) => (C::OperationAborted, "A conflicting operation is in progress. Please try again."),
+        StoreError::BucketNotEmpty => (C::BucketNotEmpty, "The bucket you tried to delete is not empty."),
+        StoreError::InvalidPart { .. } => (C::InvalidPart, "One or more of the specified parts could not be found."),
+        StoreError::PreconditionFailed => (C::PreconditionFailed, "At least one of the preconditions you specified did not hold."),
+        StoreError::InvalidCursor => (C::InvalidArgument, "The continuation token provided is incorrect"),
+        StoreError::InvalidRange => (C::InvalidRange, "The requested range is not satisfiable"),
+        StoreError::Conflict(_) => (C::OperationAborted, "A conflicting operation is in progress. Please try again."),
+        StoreError::Body(_) => (C::IncompleteBody, "The request body could not be read completely."),
+        StoreError::Backend(_) => {
+            tracing::error!(error = %e, "store backend failed");
+            (C::InternalError, "We encountered an internal error. Please try again.")
+        }
+    };
+    S3Error::with_message(code, msg)
+}
+
+/// Shorthand for handlers: `store_call().await.map_err(store)?`.
+pub(crate) fn store(e: StoreError) -> S3Error {
+    Failure::Store(e).into()
+}
+
+/// A generic internal error; the detail goes to the log only.
+pub(crate) fn internal(detail: &dyn std::fmt::Display) -> S3Error {
+    tracing::error!(error = %detail, "internal error");
+    S3Error::with_message(S3ErrorCode::InternalError, "We encountered an internal error. Please try again.")
+}

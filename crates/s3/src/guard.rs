@@ -1,0 +1,295 @@
+//! Checks every request passes before s3s sees it. Each closes a known s3s 0.14 gap:
+//!
+//! - only configured hosts (and `<bucket>.<host>`) are served;
+//! - SigV2 (header or query) and any scheme but `AWS4-HMAC-SHA256` are refused;
+//! - presigned `X-Amz-Expires` must be 1..=604800;
+//! - `host` and every `x-amz-*` header must be signed, and every signed header present;
+//! - header, metadata, URI and declared body sizes are capped;
+//! - aws-chunked bodies go through [`ChunkGuard`] so no chunk can exceed the memory cap;
+//! - browser-form POST (which s3s would buffer whole in memory) is not served;
+//! - the session token is taken from the header or query, once, for [`crate::auth`].
+//!
+//! The guard never authenticates: s3s still verifies every signature and Mayfly's auth and
+//! access adapters still decide. It only refuses what must never reach them.
+
+use axum::body::Body;
+use http::{HeaderMap, Method, Request};
+use s3s::{S3Error, S3ErrorCode, s3_error};
+
+use crate::chunked::ChunkGuard;
+use crate::context::{Presign, RequestContext};
+use crate::state::S3State;
+
+/// Longest presigned validity (SPEC §4: 1..=604800 seconds).
+pub(crate) const MAX_PRESIGN_EXPIRES: u64 = 604_800;
+
+/// Longest accepted session token, in bytes, before core parses it.
+const MAX_SESSION_TOKEN: usize = 16 * 1024;
+
+const SIGV2_REFUSED: &str =
+    "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
+
+/// Runs every check; on success returns the per-request context and the (possibly wrapped)
+/// request for s3s.
+pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestContext, Request<Body>), S3Error> {
+    let limits = &state.limits;
+
+    let target_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target_len > limits.max_uri {
+        return Err(s3_error!(InvalidURI, "request target too long"));
+    }
+
+    check_header_sizes(req.headers(), limits.max_header_bytes, limits.max_user_metadata)?;
+
+    let host = host_of(&req)?;
+    if state.hosts.classify(&host).is_none() {
+        return Err(s3_error!(InvalidRequest, "this endpoint does not serve that host"));
+    }
+
+    if req.method() == Method::POST
+        && single_header(req.headers(), "content-type")?
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+    {
+        return Err(s3_error!(NotImplemented, "browser-form POST uploads are not supported"));
+    }
+
+    let query = parse_query(req.uri().query())?;
+    let auth_header = single_header(req.headers(), "authorization")?;
+
+    if query.iter().any(|(k, _)| k == "Signature" || k == "AWSAccessKeyId") {
+        return Err(s3_error!(InvalidRequest, "{}", SIGV2_REFUSED));
+    }
+    let presigned = query.iter().any(|(k, _)| k.starts_with("X-Amz-") && k != "X-Amz-Security-Token");
+
+    let (signed_headers, presign) = match (auth_header, presigned) {
+        (Some(_), true) => {
+            return Err(s3_error!(InvalidArgument, "Only one auth mechanism allowed"));
+        }
+        (Some(value), false) => {
+            let rest = value
+                .strip_prefix("AWS4-HMAC-SHA256 ")
+                .ok_or_else(|| s3_error!(InvalidRequest, "{}", SIGV2_REFUSED))?;
+            let signed = rest
+                .split(',')
+                .map(str::trim)
+                .find_map(|part| part.strip_prefix("SignedHeaders="))
+                .ok_or_else(|| s3_error!(AuthorizationHeaderMalformed, "missing SignedHeaders"))?;
+            (Some(split_signed(signed)), None)
+        }
+        (None, true) => {
+            let algorithm = unique_param(&query, "X-Amz-Algorithm")?;
+            if algorithm != Some("AWS4-HMAC-SHA256") {
+                return Err(s3_error!(AuthorizationQueryParametersError, "X-Amz-Algorithm must be AWS4-HMAC-SHA256"));
+            }
+            let expires = unique_param(&query, "X-Amz-Expires")?
+                .and_then(|v| (v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 7).then_some(v))
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|v| (1..=MAX_PRESIGN_EXPIRES).contains(v))
+                .ok_or_else(|| {
+                    s3_error!(
+                        AuthorizationQueryParametersError,
+                        "X-Amz-Expires must be between 1 and 604800 seconds"
+                    )
+                })?;
+            let date = unique_param(&query, "X-Amz-Date")?
+                .and_then(parse_amz_date)
+                .ok_or_else(|| s3_error!(AuthorizationQueryParametersError, "invalid X-Amz-Date"))?;
+            for name in ["X-Amz-Credential", "X-Amz-Signature"] {
+                if unique_param(&query, name)?.is_none() {
+                    return Err(s3_error!(AuthorizationQueryParametersError, "missing {}", name));
+                }
+            }
+            let signed = unique_param(&query, "X-Amz-SignedHeaders")?
+                .ok_or_else(|| s3_error!(AuthorizationQueryParametersError, "missing X-Amz-SignedHeaders"))?;
+            (Some(split_signed(signed)), Some(Presign { date, expires }))
+        }
+        (None, false) => (None, None),
+    };
+
+    if let Some(signed) = &signed_headers {
+        check_signed_headers(&req, signed, presign.is_some())?;
+    }
+
+    let token_header = single_header(req.headers(), "x-amz-security-token")?;
+    let token_query = unique_param(&query, "X-Amz-Security-Token")?;
+    let session_token = match (token_header, token_query) {
+        (Some(_), Some(_)) => {
+            return Err(s3_error!(InvalidArgument, "Invalid Argument: X-Amz-Security-Token"));
+        }
+        (Some(t), None) | (None, Some(t)) => {
+            if t.is_empty() || t.len() > MAX_SESSION_TOKEN {
+                return Err(s3_error!(InvalidArgument, "Invalid Argument: X-Amz-Security-Token"));
+            }
+            Some(mayfly_core::SessionToken::from_untrusted(t))
+        }
+        (None, None) => None,
+    };
+
+    let req = check_body(state, req)?;
+    Ok((RequestContext::new(session_token, presign, host), req))
+}
+
+fn check_header_sizes(headers: &HeaderMap, max_total: usize, max_meta: usize) -> Result<(), S3Error> {
+    let mut total = 0usize;
+    let mut meta = 0usize;
+    for (name, value) in headers {
+        let n = name.as_str().len() + value.len();
+        total += n;
+        if let Some(suffix) = name.as_str().strip_prefix("x-amz-meta-") {
+            meta += suffix.len() + value.len();
+        }
+    }
+    if total > max_total {
+        return Err(s3_error!(RequestHeaderSectionTooLarge, "request headers too large"));
+    }
+    if meta > max_meta {
+        return Err(s3_error!(MetadataTooLarge, "user metadata too large"));
+    }
+    Ok(())
+}
+
+/// The `Host` header, or the HTTP/2 `:authority`.
+fn host_of(req: &Request<Body>) -> Result<String, S3Error> {
+    if let Some(h) = single_header(req.headers(), "host")? {
+        return Ok(h.to_owned());
+    }
+    req.uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .ok_or_else(|| s3_error!(InvalidRequest, "missing Host header"))
+}
+
+/// One header value as text; a repeated header is refused rather than guessed at.
+pub(crate) fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, S3Error> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(s3_error!(InvalidArgument, "duplicate header: {}", name));
+    }
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| s3_error!(InvalidArgument, "invalid header value: {}", name))
+}
+
+fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, S3Error> {
+    let Some(q) = query else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let dec = |s: &str| {
+            urlencoding::decode(&s.replace('+', "%20"))
+                .map(|c| c.into_owned())
+                .map_err(|_| s3_error!(InvalidURI, "invalid query encoding"))
+        };
+        out.push((dec(k)?, dec(v)?));
+    }
+    Ok(out)
+}
+
+fn unique_param<'a>(query: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, S3Error> {
+    let mut it = query.iter().filter(|(k, _)| k == name);
+    let first = it.next();
+    if it.next().is_some() {
+        return Err(s3_error!(AuthorizationQueryParametersError, "duplicate query parameter: {}", name));
+    }
+    Ok(first.map(|(_, v)| v.as_str()))
+}
+
+fn split_signed(s: &str) -> Vec<String> {
+    s.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+}
+
+/// `host` must be signed (the bucket may be in it), every `x-amz-*` header must be signed
+/// (for presigned URLs `x-amz-content-sha256` may be sent unsigned: the signature covers
+/// `UNSIGNED-PAYLOAD` and s3s checks the body against the header), and every signed header
+/// must be present.
+fn check_signed_headers(req: &Request<Body>, signed: &[String], presigned: bool) -> Result<(), S3Error> {
+    if !signed.iter().any(|h| h == "host") {
+        return Err(s3_error!(AccessDenied, "the host header must be signed"));
+    }
+    for name in req.headers().keys() {
+        let n = name.as_str();
+        if n.starts_with("x-amz-")
+            && !(presigned && n == "x-amz-content-sha256")
+            && !signed.iter().any(|s| s == n)
+        {
+            return Err(s3_error!(AccessDenied, "There were headers present in the request which were not signed"));
+        }
+    }
+    for s in signed {
+        let present = req.headers().contains_key(s.as_str()) || (s == "host" && req.uri().authority().is_some());
+        if !present {
+            return Err(s3_error!(AccessDenied, "a signed header is missing from the request"));
+        }
+    }
+    Ok(())
+}
+
+/// `YYYYMMDDTHHMMSSZ` to epoch seconds.
+pub(crate) fn parse_amz_date(s: &str) -> Option<u64> {
+    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let dt = time::PrimitiveDateTime::parse(s, fmt).ok()?;
+    u64::try_from(dt.assume_utc().unix_timestamp()).ok()
+}
+
+/// Caps declared body sizes and wraps aws-chunked bodies in the chunk-size guard.
+fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Error> {
+    let limits = &state.limits;
+    let cap = limits.max_object_size.max(limits.max_part_size);
+    let headers = req.headers();
+    let content_length = single_header(headers, "content-length")?
+        .map(|v| v.parse::<u64>().map_err(|_| s3_error!(InvalidArgument, "invalid Content-Length")))
+        .transpose()?;
+    let decoded = single_header(headers, "x-amz-decoded-content-length")?
+        .map(|v| v.parse::<u64>().map_err(|_| s3_error!(InvalidArgument, "invalid x-amz-decoded-content-length")))
+        .transpose()?;
+    let sha = single_header(headers, "x-amz-content-sha256")?;
+    let streaming = sha.is_some_and(|s| s.starts_with("STREAMING-"));
+    let aws_chunked = single_header(headers, "content-encoding")?
+        .is_some_and(|ce| ce.split(',').any(|t| t.trim().eq_ignore_ascii_case("aws-chunked")));
+
+    if decoded.is_some_and(|d| d > cap) {
+        return Err(entity_too_large());
+    }
+    if streaming {
+        // Framing adds a bounded overhead per chunk; the decoded length is what is capped.
+        if decoded.is_none() {
+            return Err(s3_error!(MissingContentLength, "missing x-amz-decoded-content-length"));
+        }
+    } else if content_length.is_some_and(|l| l > cap) {
+        return Err(entity_too_large());
+    }
+    if aws_chunked && !streaming {
+        return Err(s3_error!(InvalidRequest, "aws-chunked encoding needs a STREAMING- x-amz-content-sha256"));
+    }
+    if streaming {
+        let (parts, body) = req.into_parts();
+        let guarded = ChunkGuard::new(body.into_data_stream(), limits.max_aws_chunk);
+        return Ok(Request::from_parts(parts, Body::from_stream(guarded)));
+    }
+    Ok(req)
+}
+
+pub(crate) fn entity_too_large() -> S3Error {
+    S3Error::with_message(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amz_dates_parse() {
+        assert_eq!(parse_amz_date("20250615T150640Z"), Some(1_750_000_000));
+        assert_eq!(parse_amz_date("2025-06-15"), None);
+    }
+
+    #[test]
+    fn query_pairs_decode_once() {
+        let q = parse_query(Some("a=b%2Fc&X-Amz-Security-Token=x%2By&empty")).expect("query");
+        assert_eq!(q[0], ("a".into(), "b/c".into()));
+        assert_eq!(q[1].1, "x+y");
+        assert_eq!(q[2], ("empty".into(), String::new()));
+    }
+}

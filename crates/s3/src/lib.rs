@@ -1,0 +1,1 @@
+//! mayfly-s3 (placeholder until its first real commit).

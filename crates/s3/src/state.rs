@@ -1,0 +1,82 @@
+//! What the S3 endpoint needs from the binary: storage handles, the clock, the hosts it
+//! answers for, and size limits.
+
+use std::sync::Arc;
+
+use mayfly_store::{BlobStore, Clock, MetadataStore};
+
+use crate::host::EndpointHosts;
+
+const GIB: u64 = 1024 * 1024 * 1024;
+const MIB: u64 = 1024 * 1024;
+
+/// Size caps. s3s 0.14 enforces none of these on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single PutObject / CopyObject result (S3: 5 GiB).
+    pub max_object_size: u64,
+    /// Largest multipart part (S3: 5 GiB).
+    pub max_part_size: u64,
+    /// Smallest non-final multipart part (S3: 5 MiB).
+    pub min_part_size: u64,
+    /// Largest XML request body (CompleteMultipartUpload, DeleteObjects, CORS, lifecycle).
+    pub max_xml_body: usize,
+    /// Largest sum of header name and value bytes.
+    pub max_header_bytes: usize,
+    /// Largest sum of `x-amz-meta-*` name and value bytes.
+    pub max_user_metadata: usize,
+    /// Largest aws-chunked chunk (s3s buffers one whole chunk in memory).
+    pub max_aws_chunk: u64,
+    /// Longest request target (path and query).
+    pub max_uri: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_object_size: 5 * GIB,
+            max_part_size: 5 * GIB,
+            min_part_size: 5 * MIB,
+            max_xml_body: 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_user_metadata: 8 * 1024,
+            max_aws_chunk: 8 * MIB,
+            max_uri: 8 * 1024,
+        }
+    }
+}
+
+/// Everything the S3 router shares between requests.
+#[derive(Clone)]
+pub struct S3State {
+    pub(crate) meta: Arc<dyn MetadataStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) clock: Clock,
+    pub(crate) hosts: EndpointHosts,
+    pub(crate) limits: Limits,
+}
+
+impl S3State {
+    /// A state with default [`Limits`].
+    pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>, clock: Clock, hosts: EndpointHosts) -> Self {
+        Self { meta, blobs, clock, hosts, limits: Limits::default() }
+    }
+
+    /// Replaces the size limits (tests use small ones).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The hosts this endpoint answers for (also the accepted token audiences).
+    pub fn hosts(&self) -> &EndpointHosts {
+        &self.hosts
+    }
+}
+
+impl std::fmt::Debug for S3State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3State").field("hosts", &self.hosts).field("limits", &self.limits).finish_non_exhaustive()
+    }
+}

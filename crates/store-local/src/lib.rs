@@ -1,0 +1,1 @@
+//! mayfly-store-local (placeholder until its first real commit).
