@@ -79,8 +79,9 @@ impl Caller {
     /// Parses the path's account id and checks it is the caller's account.
     /// A malformed id is 400/7003 (Cloudflare's "could not route"); another account is 403.
     pub(crate) fn account(&self, raw: &str, path: &str) -> Result<AccountId, ApiError> {
-        let account = AccountId::parse(raw)
-            .map_err(|_| RequestError::BadIdentifier { path: path.to_owned() })?;
+        let account = AccountId::parse(raw).map_err(|_| RequestError::BadIdentifier {
+            path: path.to_owned(),
+        })?;
         if account != self.token.account {
             return Err(AuthError::WrongAccount.into());
         }
@@ -122,7 +123,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(Self(value)),
-            Err(_) => Err(RequestError::BadIdentifier { path: parts.uri.path().to_owned() }.into()),
+            Err(_) => Err(RequestError::BadIdentifier {
+                path: parts.uri.path().to_owned(),
+            }
+            .into()),
         }
     }
 }
@@ -144,14 +148,37 @@ mod tests {
 
     #[test]
     fn bearer_parsing() {
-        assert_eq!(bearer(&headers(&[("authorization", "Bearer abc")])), Ok("abc"));
-        assert_eq!(bearer(&headers(&[("authorization", "bearer abc")])), Ok("abc"));
+        assert_eq!(
+            bearer(&headers(&[("authorization", "Bearer abc")])),
+            Ok("abc")
+        );
+        assert_eq!(
+            bearer(&headers(&[("authorization", "bearer abc")])),
+            Ok("abc")
+        );
         assert_eq!(bearer(&headers(&[])), Err(AuthError::Missing));
-        assert_eq!(bearer(&headers(&[("x-auth-key", "k")])), Err(AuthError::GlobalKey));
-        for bad in ["Bearer", "Bearer ", "Basic abc", "abc", "Bearer a b", "Token abc"] {
-            assert_eq!(bearer(&headers(&[("authorization", bad)])), Err(AuthError::Malformed), "{bad}");
+        assert_eq!(
+            bearer(&headers(&[("x-auth-key", "k")])),
+            Err(AuthError::GlobalKey)
+        );
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Basic abc",
+            "abc",
+            "Bearer a b",
+            "Token abc",
+        ] {
+            assert_eq!(
+                bearer(&headers(&[("authorization", bad)])),
+                Err(AuthError::Malformed),
+                "{bad}"
+            );
         }
         let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
-        assert_eq!(bearer(&headers(&[("authorization", &long)])), Err(AuthError::Malformed));
+        assert_eq!(
+            bearer(&headers(&[("authorization", &long)])),
+            Err(AuthError::Malformed)
+        );
     }
 }

@@ -55,15 +55,26 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// Parses `bytes` as one JSON object, refusing duplicate keys and trailing data.
 pub(crate) fn parse_object(bytes: &[u8]) -> Result<Fields, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(RequestError::MalformedJson { pointer: String::new(), reason: "empty body" }.into());
+        return Err(RequestError::MalformedJson {
+            pointer: String::new(),
+            reason: "empty body",
+        }
+        .into());
     }
     let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = StrictValue { path: String::new(), depth: 0, duplicate: &duplicate }
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
+    let parsed = StrictValue {
+        path: String::new(),
+        depth: 0,
+        duplicate: &duplicate,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
     match parsed {
-        Ok(Value::Object(map)) => Ok(Fields { map, prefix: String::new() }),
+        Ok(Value::Object(map)) => Ok(Fields {
+            map,
+            prefix: String::new(),
+        }),
         Ok(_) => Err(RequestError::MalformedJson {
             pointer: String::new(),
             reason: "the body must be a JSON object",
@@ -119,7 +130,9 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
@@ -167,7 +180,11 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
                 *self.duplicate.borrow_mut() = Some(path);
                 return Err(de::Error::custom("duplicate key"));
             }
-            let child = StrictValue { path, depth: self.depth + 1, duplicate: self.duplicate };
+            let child = StrictValue {
+                path,
+                depth: self.depth + 1,
+                duplicate: self.duplicate,
+            };
             let value = map.next_value_seed(child)?;
             out.insert(key, value);
         }
@@ -230,7 +247,10 @@ impl Fields {
     }
 
     /// An optional array of strings; element errors point at the element.
-    pub(crate) fn optional_str_list(&mut self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+    pub(crate) fn optional_str_list(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<Vec<String>>, ApiError> {
         let pointer = self.pointer(name);
         match self.take(name) {
             None => Ok(None),
@@ -269,7 +289,10 @@ impl Fields {
     }
 
     /// An optional array of objects, each wrapped as [`Fields`] with its own pointer.
-    pub(crate) fn optional_object_list(&mut self, name: &str) -> Result<Option<Vec<Fields>>, ApiError> {
+    pub(crate) fn optional_object_list(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<Vec<Fields>>, ApiError> {
         let pointer = self.pointer(name);
         match self.take(name) {
             None => Ok(None),
@@ -277,7 +300,10 @@ impl Fields {
                 .into_iter()
                 .enumerate()
                 .map(|(i, item)| match item {
-                    Value::Object(map) => Ok(Fields { map, prefix: format!("{pointer}/{i}") }),
+                    Value::Object(map) => Ok(Fields {
+                        map,
+                        prefix: format!("{pointer}/{i}"),
+                    }),
                     other => Err(RequestError::field(
                         format!("{pointer}/{i}"),
                         format!("must be an object, not {}", type_name(&other)),
@@ -299,7 +325,10 @@ impl Fields {
         let pointer = self.pointer(name);
         match self.take(name) {
             None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Fields { map, prefix: pointer })),
+            Some(Value::Object(map)) => Ok(Some(Fields {
+                map,
+                prefix: pointer,
+            })),
             Some(other) => Err(RequestError::field(
                 pointer,
                 format!("must be an object, not {}", type_name(&other)),
@@ -343,7 +372,11 @@ impl QueryParams {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             if pairs.iter().any(|(seen, _)| *seen == k) {
-                return Err(RequestError::field(format!("/{}", pointer_token(&k)), "given more than once").into());
+                return Err(RequestError::field(
+                    format!("/{}", pointer_token(&k)),
+                    "given more than once",
+                )
+                .into());
             }
             pairs.push((k.into_owned(), v.into_owned()));
         }
@@ -352,7 +385,10 @@ impl QueryParams {
 
     /// The value of `name`, if given.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -367,15 +403,34 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_refused_with_their_pointer() {
-        assert_eq!(pointer_of(parse_object(br#"{"a":1,"a":2}"#)), Some("/a".into()));
-        assert_eq!(pointer_of(parse_object(br#"{"p":[{"x/y":1,"x/y":1}]}"#)), Some("/p/0/x~1y".into()));
+        assert_eq!(
+            pointer_of(parse_object(br#"{"a":1,"a":2}"#)),
+            Some("/a".into())
+        );
+        assert_eq!(
+            pointer_of(parse_object(br#"{"p":[{"x/y":1,"x/y":1}]}"#)),
+            Some("/p/0/x~1y".into())
+        );
     }
 
     #[test]
     fn non_objects_and_garbage_are_malformed_json() {
-        for body in [&b""[..], b"   ", b"[]", b"1", b"{", b"{}x", b"{\"a\":}", b"nul"] {
+        for body in [
+            &b""[..],
+            b"   ",
+            b"[]",
+            b"1",
+            b"{",
+            b"{}x",
+            b"{\"a\":}",
+            b"nul",
+        ] {
             let err = parse_object(body).err();
-            assert_eq!(err.as_ref().map(|e| e.code()), Some(crate::error::codes::MALFORMED_JSON), "{body:?}");
+            assert_eq!(
+                err.as_ref().map(|e| e.code()),
+                Some(crate::error::codes::MALFORMED_JSON),
+                "{body:?}"
+            );
             assert_eq!(err.as_ref().and_then(|e| e.pointer()), Some(""));
         }
     }

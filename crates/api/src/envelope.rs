@@ -55,9 +55,10 @@ struct Envelope<'a, T: Serialize> {
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -86,7 +87,13 @@ pub(crate) fn ok_list<T: Serialize>(result: T, info: ResultInfo) -> Response {
 }
 
 fn respond<T: Serialize>(result: T, info: Option<&ResultInfo>) -> Response {
-    let envelope = Envelope { success: true, errors: &[], messages: [], result, result_info: info };
+    let envelope = Envelope {
+        success: true,
+        errors: &[],
+        messages: [],
+        result,
+        result_info: info,
+    };
     match serialize_or_fallback(&envelope) {
         (true, body) => json_response(StatusCode::OK, body),
         (false, body) => json_response(StatusCode::INTERNAL_SERVER_ERROR, body),
@@ -96,8 +103,13 @@ fn respond<T: Serialize>(result: T, info: Option<&ResultInfo>) -> Response {
 /// A failure envelope (`success:false`, `result:null`) with a non-2xx status.
 pub(crate) fn error_response(status: StatusCode, errors: &[ErrorItem]) -> Response {
     debug_assert!(!status.is_success());
-    let envelope: Envelope<'_, Option<()>> =
-        Envelope { success: false, errors, messages: [], result: None, result_info: None };
+    let envelope: Envelope<'_, Option<()>> = Envelope {
+        success: false,
+        errors,
+        messages: [],
+        result: None,
+        result_info: None,
+    };
     let (_, body) = serialize_or_fallback(&envelope);
     json_response(status, body)
 }

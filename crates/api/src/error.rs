@@ -194,7 +194,10 @@ pub(crate) enum RequestError {
 impl RequestError {
     /// An invalid field at `pointer`.
     pub(crate) fn field(pointer: impl Into<String>, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self::InvalidField { pointer: pointer.into(), reason: reason.into() }
+        Self::InvalidField {
+            pointer: pointer.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -238,9 +241,9 @@ impl ErrorCode for RequestError {
             Self::BadIdentifier { path } => Cow::Owned(format!(
                 "Could not route to {path}, perhaps your object identifier is invalid?"
             )),
-            Self::InvalidHeader { name, expected } => {
-                Cow::Owned(format!("Invalid request headers: {name} must be one of {expected}"))
-            }
+            Self::InvalidHeader { name, expected } => Cow::Owned(format!(
+                "Invalid request headers: {name} must be one of {expected}"
+            )),
             Self::UnsupportedMediaType => {
                 Cow::Borrowed("Invalid request headers: Content-Type must be application/json")
             }
@@ -397,7 +400,9 @@ pub(crate) struct Internal {
 impl Internal {
     /// Wraps a detail for the log.
     pub(crate) fn new(detail: impl std::fmt::Display) -> Self {
-        Self { detail: detail.to_string() }
+        Self {
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -514,7 +519,9 @@ impl IntoResponse for ApiError {
             code: self.code(),
             message: self.message().into_owned(),
             documentation_url: None,
-            source: self.pointer().map(|p| ErrorSource { pointer: p.to_owned() }),
+            source: self.pointer().map(|p| ErrorSource {
+                pointer: p.to_owned(),
+            }),
         };
         error_response(self.status(), &[item])
     }
@@ -531,11 +538,22 @@ mod tests {
             AuthError::GlobalKey.into(),
             AuthError::InvalidToken.into(),
             AuthError::WrongAccount.into(),
-            RequestError::MalformedJson { pointer: String::new(), reason: "x" }.into(),
+            RequestError::MalformedJson {
+                pointer: String::new(),
+                reason: "x",
+            }
+            .into(),
             RequestError::field("/ttlSeconds", "must be an integer").into(),
-            RequestError::InvalidBucketName { pointer: Some("/name".into()) }.into(),
+            RequestError::InvalidBucketName {
+                pointer: Some("/name".into()),
+            }
+            .into(),
             RequestError::BadIdentifier { path: "/x".into() }.into(),
-            RequestError::InvalidHeader { name: "cf-r2-jurisdiction", expected: "a" }.into(),
+            RequestError::InvalidHeader {
+                name: "cf-r2-jurisdiction",
+                expected: "a",
+            }
+            .into(),
             RequestError::UnsupportedMediaType.into(),
             RequestError::PayloadTooLarge.into(),
             NotFound::Bucket.into(),

@@ -13,7 +13,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     // day is 1..=31 and month 1..=12 by construction.
-    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
 }
 
 /// (year, month, day) → days since 1970-01-01.
@@ -96,7 +100,20 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    let month_days = [31, 28 + u32::from(leap(year)), 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        28 + u32::from(leap(year)),
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     let max_day = *month_days.get(usize::try_from(month.checked_sub(1)?).ok()?)?;
     if day == 0 || day > max_day || hour > 23 || minute > 59 || second > 60 {
         return None;
@@ -128,15 +145,30 @@ mod tests {
             assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
             assert_eq!(parse_rfc3339(&rfc3339_millis(t)), Some(t));
         }
-        assert_eq!(parse_rfc3339("2024-01-01T01:00:00+01:00"), Some(1_704_067_200));
-        assert_eq!(parse_rfc3339("2023-12-31T23:00:00-01:00"), Some(1_704_067_200));
+        assert_eq!(
+            parse_rfc3339("2024-01-01T01:00:00+01:00"),
+            Some(1_704_067_200)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-12-31T23:00:00-01:00"),
+            Some(1_704_067_200)
+        );
     }
 
     #[test]
     fn refuses_malformed_dates() {
-        for bad in ["", "2024-01-01", "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z",
-            "2024-01-01T24:00:00Z", "2024-01-01T00:00:00", "2024-01-01T00:00:00.Z",
-            "1969-12-31T23:59:59Z", "2024-01-01T00:00:00+0100", "２０２４-01-01T00:00:00Z"] {
+        for bad in [
+            "",
+            "2024-01-01",
+            "2024-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00.Z",
+            "1969-12-31T23:59:59Z",
+            "2024-01-01T00:00:00+0100",
+            "２０２４-01-01T00:00:00Z",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }

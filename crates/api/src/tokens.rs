@@ -1,0 +1,857 @@
+//! R2 API tokens: create, list, get, verify, revoke, under Cloudflare's own paths.
+//!
+//! | method | path | who |
+//! |--------|------|-----|
+//! | POST   | `/accounts/{a}/tokens` | admin-read-write |
+//! | GET    | `/accounts/{a}/tokens` | admin-read-write |
+//! | GET    | `/accounts/{a}/tokens/permission_groups` | any token of the account |
+//! | GET    | `/accounts/{a}/tokens/verify`, `/user/tokens/verify` | the token itself |
+//! | GET    | `/accounts/{a}/tokens/{token_id}` | admin-read-write, or the token itself |
+//! | DELETE | `/accounts/{a}/tokens/{token_id}` | admin-read-write, or the token itself |
+//!
+//! Create accepts two bodies:
+//! - Cloudflare's (what `client.accounts.tokens.create(account_id=, name=, policies=[...])`
+//!   sends): `{"name", "policies":[{"effect":"allow","permission_groups":[{"id"}|{"name"}],
+//!   "resources":{"com.cloudflare.api.account.<a>":"*"} or
+//!   {"com.cloudflare.edge.r2.bucket.<a>_<jurisdiction>_<bucket>":"*", ...}}], "expires_on"?}`.
+//!   R2's four permission groups map to the four permissions: "Workers R2 Storage Write" →
+//!   admin-read-write, "Workers R2 Storage Read" → admin-read-only, "Workers R2 Storage Bucket
+//!   Item Write" → object-read-write, "... Item Read" → object-read-only. Groups in one token
+//!   must combine into one permission (the strongest must cover the others) and object-level
+//!   policies must all grant the same permission; anything else is refused rather than widened.
+//! - Mayfly's simpler one (for the CLI): `{"name", "permission", "buckets"?, "expires_on"?}`.
+//!
+//! The answer carries the token `value` once, plus `access_key_id` (= id) and
+//! `secret_access_key` (= sha256 hex of the value): the S3 key pair. Only the hash is stored.
+//!
+//! DELETE revokes (the row stays, status `disabled`), so a replayed DELETE succeeds again and
+//! every temporary credential minted from the token dies at once. Creating is not idempotent:
+//! the SDKs only replay after a 408/409/429/5xx, which a successful create never answers.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKey};
+use mayfly_store::{Entity, StoreError, TokenRecord, TokenStatus};
+use serde::Serialize;
+use serde_json::Value;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::ApiState;
+use crate::auth::{ApiPath, Caller};
+use crate::body::{Fields, JsonBody, pointer_token};
+use crate::envelope::{ResultInfo, ok, ok_list};
+use crate::error::{ApiError, Forbidden, Internal, NotFound, RequestError};
+use crate::time::{parse_rfc3339, rfc3339};
+
+/// Characters of a token value: Cloudflare's values are 40 of these.
+const VALUE_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Length of a token value.
+const VALUE_LEN: usize = 40;
+
+/// Longest token name (Cloudflare's limit).
+const MAX_NAME_LEN: usize = 120;
+
+/// Most buckets one token may be limited to.
+const MAX_BUCKETS: usize = 1000;
+
+/// Cloudflare resource key of a whole account.
+const ACCOUNT_RESOURCE: &str = "com.cloudflare.api.account.";
+
+/// Cloudflare resource key prefix of one R2 bucket (`<account>_<jurisdiction>_<bucket>`).
+const BUCKET_RESOURCE: &str = "com.cloudflare.edge.r2.bucket.";
+
+/// R2's permission groups (Cloudflare's ids and names) and the permission each grants.
+const PERMISSION_GROUPS: [(&str, &str, Permission); 4] = [
+    (
+        "bf7481a1826f439697cb59a20b22293e",
+        "Workers R2 Storage Write",
+        Permission::AdminReadWrite,
+    ),
+    (
+        "b4992e1108244f5d8bfbd5744320c2e1",
+        "Workers R2 Storage Read",
+        Permission::AdminReadOnly,
+    ),
+    (
+        "2efd5506f9c8494dacb1fa10a3e7d5b6",
+        "Workers R2 Storage Bucket Item Write",
+        Permission::ObjectReadWrite,
+    ),
+    (
+        "6a018a9f2fc74eb6b293b0c548f38b39",
+        "Workers R2 Storage Bucket Item Read",
+        Permission::ObjectReadOnly,
+    ),
+];
+
+fn group_of(permission: Permission) -> (&'static str, &'static str) {
+    match permission {
+        Permission::AdminReadWrite => (PERMISSION_GROUPS[0].0, PERMISSION_GROUPS[0].1),
+        Permission::AdminReadOnly => (PERMISSION_GROUPS[1].0, PERMISSION_GROUPS[1].1),
+        Permission::ObjectReadWrite => (PERMISSION_GROUPS[2].0, PERMISSION_GROUPS[2].1),
+        Permission::ObjectReadOnly => (PERMISSION_GROUPS[3].0, PERMISSION_GROUPS[3].1),
+    }
+}
+
+/// A freshly generated token value. Shown to the client once, never stored (only its SHA-256
+/// is) and never logged: zeroized on drop, redacted under `Debug`, no `Display`.
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct TokenValue(String);
+
+impl fmt::Debug for TokenValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenValue(<redacted>)")
+    }
+}
+
+impl TokenValue {
+    /// 40 characters from the OS CSPRNG; each byte picks one of 64 symbols (256 = 4 × 64, so
+    /// the choice is uniform).
+    fn generate() -> Result<Self, Internal> {
+        let mut bytes = [0u8; VALUE_LEN];
+        getrandom::fill(&mut bytes).map_err(|e| Internal::new(format!("random source: {e}")))?;
+        let value = bytes
+            .iter()
+            .map(|b| char::from(VALUE_ALPHABET[usize::from(b & 63)]))
+            .collect();
+        bytes.zeroize();
+        Ok(Self(value))
+    }
+
+    /// The value, for the one response that carries it.
+    fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new token id: 32 lowercase hex characters from the OS CSPRNG.
+fn generate_id() -> Result<AccessKeyId, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| Internal::new(format!("random source: {e}")))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    AccessKeyId::parse(&hex).map_err(|e| Internal::new(e).into())
+}
+
+/// What a create request asks for, whichever body shape it used.
+#[derive(Debug, PartialEq, Eq)]
+struct NewToken {
+    name: String,
+    permission: Permission,
+    buckets: Option<Vec<BucketName>>,
+    expires_at: Option<u64>,
+}
+
+fn parse_name(body: &mut Fields) -> Result<String, ApiError> {
+    let name = body.required_str("name")?;
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(RequestError::field("/name", "must be 1 to 120 characters").into());
+    }
+    Ok(name)
+}
+
+fn parse_expiry(body: &mut Fields, now: u64) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = body.optional_str("expires_on")? else {
+        return Ok(None);
+    };
+    match parse_rfc3339(&raw) {
+        Some(t) if t > now => Ok(Some(t)),
+        Some(_) => Err(RequestError::field("/expires_on", "must be in the future").into()),
+        None => Err(RequestError::field("/expires_on", "must be an RFC 3339 timestamp").into()),
+    }
+}
+
+/// The strongest of `perms` if it covers all the others.
+fn strongest(perms: &BTreeSet<PermissionKey>) -> Option<Permission> {
+    let all: Vec<Permission> = perms.iter().map(|k| k.0).collect();
+    all.iter()
+        .copied()
+        .find(|p| all.iter().all(|o| p.covers(*o)))
+}
+
+/// `Permission` ordered for sets (by wire name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PermissionKey(Permission);
+
+impl PartialOrd for PermissionKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PermissionKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.as_str().cmp(other.0.as_str())
+    }
+}
+
+/// What one policy's `resources` name.
+enum Resources {
+    Account,
+    Buckets(Vec<BucketName>),
+}
+
+fn parse_resources(resources: Fields, account: &AccountId) -> Result<Resources, ApiError> {
+    let (prefix, entries) = resources.drain();
+    if entries.is_empty() {
+        return Err(RequestError::field(prefix, "must name at least one resource").into());
+    }
+    let mut whole_account = false;
+    let mut buckets = Vec::new();
+    for (key, value) in entries {
+        let pointer = format!("{prefix}/{}", pointer_token(&key));
+        if value != Value::String("*".into()) {
+            return Err(RequestError::field(pointer, "must be \"*\"").into());
+        }
+        if let Some(acct) = key.strip_prefix(ACCOUNT_RESOURCE) {
+            if acct != account.as_str() {
+                return Err(RequestError::field(pointer, "must be this account").into());
+            }
+            whole_account = true;
+        } else if let Some(rest) = key.strip_prefix(BUCKET_RESOURCE) {
+            // <account>_<jurisdiction>_<bucket>: neither account ids nor bucket names hold '_'.
+            let mut parts = rest.splitn(3, '_');
+            let (acct, jurisdiction, bucket) = (parts.next(), parts.next(), parts.next());
+            let bucket = match (acct, jurisdiction, bucket) {
+                (Some(a), Some(j), Some(b))
+                    if a == account.as_str() && mayfly_store::Jurisdiction::parse(j).is_ok() =>
+                {
+                    BucketName::parse(b).ok()
+                }
+                _ => None,
+            };
+            match bucket {
+                Some(b) => buckets.push(b),
+                None => {
+                    return Err(RequestError::field(
+                        pointer,
+                        "must be com.cloudflare.edge.r2.bucket.<this account>_<jurisdiction>_<bucket>",
+                    )
+                    .into());
+                }
+            }
+        } else {
+            return Err(RequestError::field(pointer, "is not an R2 resource").into());
+        }
+    }
+    Ok(if whole_account {
+        Resources::Account
+    } else {
+        Resources::Buckets(buckets)
+    })
+}
+
+/// Cloudflare's `policies` body → one permission and bucket list.
+fn parse_policies(
+    policies: Vec<Fields>,
+    account: &AccountId,
+) -> Result<(Permission, Option<Vec<BucketName>>), ApiError> {
+    if policies.is_empty() {
+        return Err(RequestError::field("/policies", "must hold at least one policy").into());
+    }
+    let mut granted: BTreeSet<PermissionKey> = BTreeSet::new();
+    // Per policy: its permission and the buckets it names (None = the whole account).
+    let mut scoped: Vec<(Permission, Option<Vec<BucketName>>)> = Vec::new();
+    for mut policy in policies {
+        let effect_ptr = policy.pointer("effect");
+        match policy.required_str("effect")?.as_str() {
+            "allow" => {}
+            _ => return Err(RequestError::field(effect_ptr, "only `allow` is supported").into()),
+        }
+        let groups_ptr = policy.pointer("permission_groups");
+        let groups = policy
+            .optional_object_list("permission_groups")?
+            .ok_or_else(|| RequestError::field(groups_ptr.clone(), "is required"))?;
+        if groups.is_empty() {
+            return Err(RequestError::field(groups_ptr, "must not be empty").into());
+        }
+        let mut here: BTreeSet<PermissionKey> = BTreeSet::new();
+        for mut group in groups {
+            let id = group.optional_str("id")?;
+            let name = group.optional_str("name")?;
+            let _meta = group.take("meta");
+            let ptr = group.pointer("id");
+            group.finish()?;
+            let found = PERMISSION_GROUPS.iter().find(|(gid, gname, _)| {
+                id.as_deref().is_some_and(|i| i == *gid)
+                    || (id.is_none() && name.as_deref().is_some_and(|n| n == *gname))
+            });
+            match found {
+                Some((_, _, p)) => {
+                    here.insert(PermissionKey(*p));
+                }
+                None => {
+                    return Err(RequestError::field(
+                        ptr,
+                        "is not one of R2's permission groups (Workers R2 Storage Write/Read, \
+                         Workers R2 Storage Bucket Item Write/Read)",
+                    )
+                    .into());
+                }
+            }
+        }
+        let permission = strongest(&here).ok_or_else(|| {
+            RequestError::field(
+                groups_ptr.clone(),
+                "these permission groups do not combine into one R2 permission",
+            )
+        })?;
+        let resources_ptr = policy.pointer("resources");
+        let resources = policy
+            .optional_object("resources")?
+            .ok_or_else(|| RequestError::field(resources_ptr.clone(), "is required"))?;
+        let _id = policy.take("id");
+        policy.finish()?;
+        let buckets = match parse_resources(resources, account)? {
+            Resources::Account => None,
+            Resources::Buckets(_) if permission.is_admin() => {
+                return Err(RequestError::field(
+                    resources_ptr,
+                    "account-wide permission groups need the account resource",
+                )
+                .into());
+            }
+            Resources::Buckets(list) => Some(list),
+        };
+        granted.extend(here);
+        scoped.push((permission, buckets));
+    }
+    let permission = strongest(&granted).ok_or_else(|| {
+        RequestError::field(
+            "/policies",
+            "these permission groups do not combine into one R2 permission",
+        )
+    })?;
+    if permission.is_admin() {
+        return Ok((permission, None));
+    }
+    // Object level: one permission for every bucket, or the token would widen some of them.
+    if scoped.iter().any(|(p, _)| *p != permission) {
+        return Err(RequestError::field(
+            "/policies",
+            "object-level policies must all grant the same permission",
+        )
+        .into());
+    }
+    if scoped.iter().any(|(_, b)| b.is_none()) {
+        return Ok((permission, None));
+    }
+    let mut buckets: Vec<BucketName> = scoped
+        .into_iter()
+        .flat_map(|(_, b)| b.unwrap_or_default())
+        .collect();
+    buckets.sort();
+    buckets.dedup();
+    Ok((permission, Some(buckets)))
+}
+
+fn parse_buckets(body: &mut Fields) -> Result<Option<Vec<BucketName>>, ApiError> {
+    let Some(list) = body.optional_str_list("buckets")? else {
+        return Ok(None);
+    };
+    if list.is_empty() || list.len() > MAX_BUCKETS {
+        return Err(RequestError::field(
+            "/buckets",
+            "must name 1 to 1000 buckets (omit it for all)",
+        )
+        .into());
+    }
+    let mut buckets = list
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            BucketName::parse(b).map_err(|_| RequestError::InvalidBucketName {
+                pointer: Some(format!("/buckets/{i}")),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    buckets.sort();
+    buckets.dedup();
+    Ok(Some(buckets))
+}
+
+impl NewToken {
+    fn parse(mut body: Fields, account: &AccountId, now: u64) -> Result<Self, ApiError> {
+        let name = parse_name(&mut body)?;
+        let expires_at = parse_expiry(&mut body, now)?;
+        for unsupported in ["not_before", "condition"] {
+            if body.take(unsupported).is_some() {
+                return Err(
+                    RequestError::field(body.pointer(unsupported), "is not supported").into(),
+                );
+            }
+        }
+        let (permission, buckets) = match (body.has("policies"), body.has("permission")) {
+            (true, true) => {
+                return Err(RequestError::field(
+                    "/permission",
+                    "give either `policies` or `permission`",
+                )
+                .into());
+            }
+            (true, false) => {
+                let policies = body.optional_object_list("policies")?.unwrap_or_default();
+                parse_policies(policies, account)?
+            }
+            (false, _) => {
+                let permission = Permission::parse(&body.required_str("permission")?)?;
+                let buckets = parse_buckets(&mut body)?;
+                if permission.is_admin() && buckets.is_some() {
+                    return Err(RequestError::field(
+                        "/buckets",
+                        "only object-level permissions take a bucket list",
+                    )
+                    .into());
+                }
+                (permission, buckets)
+            }
+        };
+        body.finish()?;
+        Ok(Self {
+            name,
+            permission,
+            buckets,
+            expires_at,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct GroupJson {
+    id: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct PolicyJson {
+    id: String,
+    effect: &'static str,
+    permission_groups: [GroupJson; 1],
+    resources: serde_json::Map<String, Value>,
+}
+
+/// A token as listed (Cloudflare's token object plus Mayfly's `permission`/`buckets`).
+#[derive(Serialize)]
+struct TokenJson {
+    id: String,
+    name: String,
+    status: &'static str,
+    issued_on: String,
+    modified_on: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_on: Option<String>,
+    policies: [PolicyJson; 1],
+    access_key_id: String,
+    permission: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buckets: Option<Vec<String>>,
+}
+
+impl TokenJson {
+    fn new(t: &TokenRecord, now: u64) -> Self {
+        let status = match t.status {
+            TokenStatus::Revoked => "disabled",
+            TokenStatus::Active if t.expires_at.is_some_and(|e| now >= e) => "expired",
+            TokenStatus::Active => "active",
+        };
+        let (gid, gname) = group_of(t.permission);
+        let mut resources = serde_json::Map::new();
+        match (&t.buckets, t.permission.is_admin()) {
+            (Some(list), false) => {
+                for b in list {
+                    resources.insert(
+                        format!("{BUCKET_RESOURCE}{}_default_{}", t.account, b),
+                        Value::String("*".into()),
+                    );
+                }
+            }
+            (None, _) | (Some(_), true) => {
+                resources.insert(
+                    format!("{ACCOUNT_RESOURCE}{}", t.account),
+                    Value::String("*".into()),
+                );
+            }
+        }
+        Self {
+            id: t.id.as_str().to_owned(),
+            name: t.name.clone(),
+            status,
+            issued_on: rfc3339(t.created_at),
+            modified_on: rfc3339(t.created_at),
+            expires_on: t.expires_at.map(rfc3339),
+            policies: [PolicyJson {
+                id: t.id.as_str().to_owned(),
+                effect: "allow",
+                permission_groups: [GroupJson {
+                    id: gid,
+                    name: gname,
+                }],
+                resources,
+            }],
+            access_key_id: t.id.as_str().to_owned(),
+            permission: t.permission.as_str(),
+            buckets: t
+                .buckets
+                .as_ref()
+                .map(|l| l.iter().map(|b| b.as_str().to_owned()).collect()),
+        }
+    }
+}
+
+/// The create answer: the token plus its value and S3 secret, shown this once.
+#[derive(Serialize)]
+struct CreatedJson<'a> {
+    #[serde(flatten)]
+    token: TokenJson,
+    value: &'a str,
+    secret_access_key: &'a str,
+}
+
+fn require_admin(caller: &Caller, reason: &'static str) -> Result<(), Forbidden> {
+    if caller.token().permission == Permission::AdminReadWrite {
+        Ok(())
+    } else {
+        Err(Forbidden::because(reason))
+    }
+}
+
+/// `POST /accounts/{account_id}/tokens`.
+pub(crate) async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(account): ApiPath<String>,
+    uri: Uri,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let account = caller.account(&account, uri.path())?;
+    require_admin(&caller, "creating API tokens needs admin-read-write")?;
+    let now = state.clock.now();
+    let request = NewToken::parse(body, &account, now)?;
+    // An id or hash collision is a 2^-128 event; one retry with fresh values settles it.
+    for _ in 0..2 {
+        let value = TokenValue::generate()?;
+        let record = TokenRecord {
+            id: generate_id()?,
+            account: account.clone(),
+            name: request.name.clone(),
+            permission: request.permission,
+            buckets: request.buckets.clone(),
+            secret: SecretAccessKey::from_token_value(value.expose_secret()),
+            status: TokenStatus::Active,
+            created_at: now,
+            expires_at: request.expires_at,
+        };
+        match state.store.create_token(record.clone()).await {
+            Ok(()) => {
+                tracing::info!(account = %account, token = %record.id, permission = %record.permission, "API token created");
+                return Ok(ok(CreatedJson {
+                    token: TokenJson::new(&record, now),
+                    // The one response that carries the value and its derived S3 secret.
+                    value: value.expose_secret(),
+                    secret_access_key: record.secret.expose_secret(),
+                }));
+            }
+            Err(StoreError::AlreadyExists(Entity::Token)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(Internal::new("token id or secret collided twice").into())
+}
+
+/// `GET /accounts/{account_id}/tokens`.
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(account): ApiPath<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let account = caller.account(&account, uri.path())?;
+    require_admin(&caller, "listing API tokens needs admin-read-write")?;
+    let now = state.clock.now();
+    let tokens: Vec<TokenJson> = state
+        .store
+        .list_tokens(&account)
+        .await?
+        .iter()
+        .map(|t| TokenJson::new(t, now))
+        .collect();
+    let n = tokens.len() as u64;
+    let info = ResultInfo {
+        cursor: None,
+        per_page: n,
+        page: Some(1),
+        count: Some(n),
+        total_count: Some(n),
+    };
+    Ok(ok_list(tokens, info))
+}
+
+/// Loads a token of the account that the caller may manage (admin, or itself).
+async fn managed_token(
+    state: &ApiState,
+    caller: &Caller,
+    account: &str,
+    token_id: &str,
+    uri: &Uri,
+) -> Result<TokenRecord, ApiError> {
+    let account = caller.account(account, uri.path())?;
+    let id = AccessKeyId::parse(token_id).map_err(|_| RequestError::BadIdentifier {
+        path: uri.path().to_owned(),
+    })?;
+    if caller.token().id != id {
+        require_admin(caller, "managing other API tokens needs admin-read-write")?;
+    }
+    let token = state.store.get_token(&id).await?;
+    if token.account != account {
+        return Err(NotFound::Token.into());
+    }
+    Ok(token)
+}
+
+/// `GET /accounts/{account_id}/tokens/{token_id}`.
+pub(crate) async fn get(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((account, token_id)): ApiPath<(String, String)>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let token = managed_token(&state, &caller, &account, &token_id, &uri).await?;
+    Ok(ok(TokenJson::new(&token, state.clock.now())))
+}
+
+#[derive(Serialize)]
+struct IdJson {
+    id: String,
+}
+
+/// `DELETE /accounts/{account_id}/tokens/{token_id}`: revokes; idempotent. Result `{"id"}`.
+pub(crate) async fn revoke(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((account, token_id)): ApiPath<(String, String)>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let token = managed_token(&state, &caller, &account, &token_id, &uri).await?;
+    state.store.revoke_token(&token.account, &token.id).await?;
+    tracing::info!(account = %token.account, token = %token.id, "API token revoked");
+    Ok(ok(IdJson {
+        id: token.id.as_str().to_owned(),
+    }))
+}
+
+#[derive(Serialize)]
+struct VerifyJson {
+    id: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_on: Option<String>,
+}
+
+fn verify_answer(caller: &Caller) -> Response {
+    let t = caller.token();
+    ok(VerifyJson {
+        id: t.id.as_str().to_owned(),
+        status: "active",
+        expires_on: t.expires_at.map(rfc3339),
+    })
+}
+
+/// `GET /user/tokens/verify`: the caller's token is valid (else the extractor answered 401).
+pub(crate) async fn verify_user(caller: Caller) -> Response {
+    verify_answer(&caller)
+}
+
+/// `GET /accounts/{account_id}/tokens/verify`.
+pub(crate) async fn verify_account(
+    caller: Caller,
+    ApiPath(account): ApiPath<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    caller.account(&account, uri.path())?;
+    Ok(verify_answer(&caller))
+}
+
+#[derive(Serialize)]
+struct GroupListJson {
+    id: &'static str,
+    name: &'static str,
+    scopes: [&'static str; 1],
+}
+
+/// `GET /accounts/{account_id}/tokens/permission_groups`: R2's four groups, so tools that look
+/// groups up by name find them.
+pub(crate) async fn permission_groups(
+    caller: Caller,
+    ApiPath(account): ApiPath<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    caller.account(&account, uri.path())?;
+    let groups: Vec<GroupListJson> = PERMISSION_GROUPS
+        .iter()
+        .map(|(id, name, p)| GroupListJson {
+            id,
+            name,
+            scopes: [if p.is_admin() {
+                "com.cloudflare.api.account"
+            } else {
+                "com.cloudflare.edge.r2.bucket"
+            }],
+        })
+        .collect();
+    Ok(ok(groups))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::parse_object;
+    use crate::error::ErrorCode;
+
+    const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+    fn parse(json: &str) -> Result<NewToken, Option<String>> {
+        let account = AccountId::parse(ACCOUNT).map_err(|_| None)?;
+        let body = parse_object(json.as_bytes()).map_err(|e| e.pointer().map(str::to_owned))?;
+        NewToken::parse(body, &account, 1_750_000_000).map_err(|e| e.pointer().map(str::to_owned))
+    }
+
+    fn bucket(b: &str) -> BucketName {
+        BucketName::parse(b).unwrap_or_else(|_| panic!("valid bucket {b}"))
+    }
+
+    #[test]
+    fn token_values_are_40_chars_and_differ() {
+        let a = TokenValue::generate()
+            .map(|v| v.expose_secret().to_owned())
+            .ok();
+        let b = TokenValue::generate()
+            .map(|v| v.expose_secret().to_owned())
+            .ok();
+        assert_eq!(a.as_ref().map(String::len), Some(40));
+        assert_ne!(a, b);
+        assert!(format!("{:?}", TokenValue("x".into())).contains("redacted"));
+        let id = generate_id()
+            .ok()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_default();
+        assert_eq!(id.len(), 32);
+        assert!(
+            id.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        );
+    }
+
+    #[test]
+    fn mayfly_shape() {
+        let t = parse(r#"{"name":"ci","permission":"object-read-write","buckets":["b-2","b-1"]}"#);
+        assert_eq!(
+            t,
+            Ok(NewToken {
+                name: "ci".into(),
+                permission: Permission::ObjectReadWrite,
+                buckets: Some(vec![bucket("b-1"), bucket("b-2")]),
+                expires_at: None,
+            })
+        );
+        assert_eq!(
+            parse(r#"{"name":"x","permission":"admin-read-write","buckets":["abc"]}"#).err(),
+            Some(Some("/buckets".into()))
+        );
+        assert_eq!(
+            parse(r#"{"name":"x","permission":"root"}"#).err(),
+            Some(Some("/permission".into()))
+        );
+        assert_eq!(
+            parse(r#"{"name":"x","permission":"object-read-only","extra":1}"#).err(),
+            Some(Some("/extra".into()))
+        );
+        assert_eq!(
+            parse(r#"{"permission":"object-read-only"}"#).err(),
+            Some(Some("/name".into()))
+        );
+        assert_eq!(parse(r#"{"name":"x","permission":"object-read-only","expires_on":"2020-01-01T00:00:00Z"}"#).err(), Some(Some("/expires_on".into())));
+        assert_eq!(
+            parse(r#"{"name":"x","permission":"object-read-only","expires_on":"2030-01-01T00:00:00Z"}"#).ok().and_then(|t| t.expires_at),
+            Some(1_893_456_000)
+        );
+    }
+
+    #[test]
+    fn cloudflare_shape_maps_permission_groups() {
+        let admin = format!(
+            r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}},{{"id":"b4992e1108244f5d8bfbd5744320c2e1"}}],"resources":{{"com.cloudflare.api.account.{ACCOUNT}":"*"}}}}]}}"#
+        );
+        assert_eq!(
+            parse(&admin).map(|t| (t.permission, t.buckets)),
+            Ok((Permission::AdminReadWrite, None))
+        );
+        let item = format!(
+            r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"name":"Workers R2 Storage Bucket Item Read"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs":"*","com.cloudflare.edge.r2.bucket.{ACCOUNT}_eu_data":"*"}}}}]}}"#
+        );
+        assert_eq!(
+            parse(&item).map(|t| (t.permission, t.buckets)),
+            Ok((
+                Permission::ObjectReadOnly,
+                Some(vec![bucket("data"), bucket("logs")])
+            ))
+        );
+    }
+
+    #[test]
+    fn cloudflare_shape_refuses_what_it_cannot_express() {
+        let other = "0123456789abcdef0123456789abcdef";
+        let cases = [
+            // Read (admin) + Item Write: neither covers the other.
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"b4992e1108244f5d8bfbd5744320c2e1"}},{{"id":"2efd5506f9c8494dacb1fa10a3e7d5b6"}}],"resources":{{"com.cloudflare.api.account.{ACCOUNT}":"*"}}}}]}}"#
+                ),
+                "/policies/0/permission_groups",
+            ),
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"deny","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}}],"resources":{{"com.cloudflare.api.account.{ACCOUNT}":"*"}}}}]}}"#
+                ),
+                "/policies/0/effect",
+            ),
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"ffffffffffffffffffffffffffffffff"}}],"resources":{{"com.cloudflare.api.account.{ACCOUNT}":"*"}}}}]}}"#
+                ),
+                "/policies/0/permission_groups/0/id",
+            ),
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}}],"resources":{{"com.cloudflare.api.account.{other}":"*"}}}}]}}"#
+                ),
+                "/policies/0/resources/com.cloudflare.api.account.0123456789abcdef0123456789abcdef",
+            ),
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_b1":"*"}}}}]}}"#
+                ),
+                "/policies/0/resources",
+            ),
+            // Item Write on one bucket + Item Read on another would widen the second.
+            (
+                format!(
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"2efd5506f9c8494dacb1fa10a3e7d5b6"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_b1a":"*"}}}},{{"effect":"allow","permission_groups":[{{"id":"6a018a9f2fc74eb6b293b0c548f38b39"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_b2a":"*"}}}}]}}"#
+                ),
+                "/policies",
+            ),
+            (r#"{"name":"a","policies":[]}"#.to_owned(), "/policies"),
+            (
+                format!(r#"{{"name":"a","permission":"admin-read-write","policies":[]}}"#),
+                "/permission",
+            ),
+        ];
+        for (body, pointer) in cases {
+            assert_eq!(parse(&body).err(), Some(Some(pointer.to_owned())), "{body}");
+        }
+    }
+}
