@@ -24,14 +24,19 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("token");
     g.bench_function("floor/hmac_sha256", |b| {
         b.iter(|| {
-            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose_secret().as_bytes())
-                .expect("any key length");
+            let mut mac =
+                hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+                    .expect("any key length");
             mac.update(black_box(&input));
             black_box(mac.finalize())
         })
     });
-    g.bench_function("floor/sha256", |b| b.iter(|| black_box(sha2::Sha256::digest(black_box(&input)))));
-    g.bench_function("mint", |b| b.iter(|| black_box(mint(black_box(&claims), &secret))));
+    g.bench_function("floor/sha256", |b| {
+        b.iter(|| black_box(sha2::Sha256::digest(black_box(&input))))
+    });
+    g.bench_function("mint", |b| {
+        b.iter(|| black_box(mint(black_box(&claims), &secret)))
+    });
     g.bench_function("parse", |b| {
         b.iter(|| black_box(parse_session_token(black_box(&creds.session_token)).is_ok()))
     });

@@ -14,7 +14,7 @@
 //! could have used it.
 
 use crate::claims::Claims;
-use crate::error::{DenyReason, Denied};
+use crate::error::{Denied, DenyReason};
 use crate::ids::{AccountId, BucketName};
 use crate::permission::{Access, Permission, S3Op, Target};
 
@@ -160,7 +160,12 @@ pub fn authorize(principal: &Principal<'_>, req: &Request<'_>) -> Result<(), Den
             // The parent half: same rules as if the parent itself made the request, now.
             authorize_token(parent, req).map_err(|d| match d.reason {
                 DenyReason::ParentInactive | DenyReason::MissingTarget => d,
-                _ => Denied {
+                DenyReason::Permission
+                | DenyReason::Action
+                | DenyReason::Bucket
+                | DenyReason::Account
+                | DenyReason::Path
+                | DenyReason::Parent => Denied {
                     reason: DenyReason::Parent,
                 },
             })
@@ -204,7 +209,11 @@ fn check_target_present(req: &Request<'_>) -> Result<(), Denied> {
         Target::Bucket | Target::Prefix => req.bucket.is_some(),
         Target::Key => req.bucket.is_some() && req.key.is_some(),
     };
-    if ok { Ok(()) } else { deny(DenyReason::MissingTarget) }
+    if ok {
+        Ok(())
+    } else {
+        deny(DenyReason::MissingTarget)
+    }
 }
 
 /// A temporary credential's own claims: permission, actions, bucket binding, account, paths.

@@ -29,11 +29,7 @@ pub struct Claims {
     bucket: BucketName,
     #[serde(with = "permission_serde")]
     scope: Permission,
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        with = "actions_serde"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "actions_serde")]
     actions: Vec<S3Action>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     paths: Option<PathScope>,
@@ -184,7 +180,10 @@ impl ClaimsBuilder {
     /// Validates and builds.
     pub fn build(self) -> Result<Claims, InvalidInput> {
         if self.ttl_secs == 0 || self.ttl_secs > MAX_TTL_SECS {
-            return Err(InvalidInput::new("ttlSeconds", "must be 1 to 604800 seconds"));
+            return Err(InvalidInput::new(
+                "ttlSeconds",
+                "must be 1 to 604800 seconds",
+            ));
         }
         let exp = self
             .issued_at
@@ -223,10 +222,30 @@ macro_rules! via_parse {
     };
 }
 
-via_parse!(bucket_serde, BucketName, BucketName::parse, BucketName::as_str);
-via_parse!(account_serde, AccountId, AccountId::parse, AccountId::as_str);
-via_parse!(access_key_serde, AccessKeyId, AccessKeyId::parse, AccessKeyId::as_str);
-via_parse!(permission_serde, Permission, Permission::parse, |p: &Permission| p.as_str());
+via_parse!(
+    bucket_serde,
+    BucketName,
+    BucketName::parse,
+    BucketName::as_str
+);
+via_parse!(
+    account_serde,
+    AccountId,
+    AccountId::parse,
+    AccountId::as_str
+);
+via_parse!(
+    access_key_serde,
+    AccessKeyId,
+    AccessKeyId::parse,
+    AccessKeyId::as_str
+);
+via_parse!(
+    permission_serde,
+    Permission,
+    Permission::parse,
+    |p: &Permission| p.as_str()
+);
 
 mod actions_serde {
     use super::*;

@@ -10,7 +10,8 @@ use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A Cloudflare account id. Invariant: exactly 32 lowercase hex characters.
@@ -21,7 +22,10 @@ impl AccountId {
     /// Validates an untrusted account id.
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         if s.len() != 32 || !is_lower_hex(s) {
-            return Err(InvalidInput::new("account_id", "must be 32 lowercase hex characters"));
+            return Err(InvalidInput::new(
+                "account_id",
+                "must be 32 lowercase hex characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -56,7 +60,8 @@ impl AccessKeyId {
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let ok = !s.is_empty()
             && s.len() <= 128
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
             return Err(InvalidInput::new(
                 "accessKeyId",
@@ -219,7 +224,17 @@ mod tests {
         for ok in ["abc", "my-bucket", "a1-2b", &"a".repeat(63)] {
             assert!(BucketName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "-abc", "abc-", "ABC", "a_b", "a.b", "a b", &"a".repeat(64), "ünï"] {
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "ABC",
+            "a_b",
+            "a.b",
+            "a b",
+            &"a".repeat(64),
+            "ünï",
+        ] {
             assert!(BucketName::parse(bad).is_err(), "{bad}");
         }
     }

@@ -82,7 +82,10 @@ impl Permission {
                 matches!(access, BucketRead | ObjectRead | List | ObjectWrite)
             }
             Permission::AdminReadOnly => {
-                matches!(access, BucketRead | ObjectRead | List | ConfigRead | AccountRead)
+                matches!(
+                    access,
+                    BucketRead | ObjectRead | List | ConfigRead | AccountRead
+                )
             }
             Permission::AdminReadWrite => true,
         }
@@ -284,10 +287,15 @@ impl S3Op {
                 Access::ConfigWrite
             }
             HeadObject | GetObject | ListParts => Access::ObjectRead,
-            PutObject | DeleteObject | DeleteObjects | CopyObject | CreateMultipartUpload
-            | UploadPart | UploadPartCopy | CompleteMultipartUpload | AbortMultipartUpload => {
-                Access::ObjectWrite
-            }
+            PutObject
+            | DeleteObject
+            | DeleteObjects
+            | CopyObject
+            | CreateMultipartUpload
+            | UploadPart
+            | UploadPartCopy
+            | CompleteMultipartUpload
+            | AbortMultipartUpload => Access::ObjectWrite,
             ListMultipartUploads | ListObjects | ListObjectsV2 => Access::List,
         }
     }
@@ -296,9 +304,10 @@ impl S3Op {
     pub const fn target(self) -> Target {
         match self.access() {
             Access::AccountRead => Target::Account,
-            Access::AccountWrite | Access::BucketRead | Access::ConfigRead | Access::ConfigWrite => {
-                Target::Bucket
-            }
+            Access::AccountWrite
+            | Access::BucketRead
+            | Access::ConfigRead
+            | Access::ConfigWrite => Target::Bucket,
             Access::ObjectRead | Access::ObjectWrite => Target::Key,
             Access::List => Target::Prefix,
         }
@@ -325,9 +334,16 @@ impl S3Op {
             UploadPartCopy => Some(S3Action::UploadPartCopy),
             AbortMultipartUpload => Some(S3Action::AbortMultipartUpload),
             CompleteMultipartUpload => Some(S3Action::CompleteMultipartUpload),
-            ListBuckets | HeadBucket | CreateBucket | DeleteBucket | GetBucketCors
-            | PutBucketCors | DeleteBucketCors | GetBucketLifecycleConfiguration
-            | PutBucketLifecycleConfiguration | GetBucketEncryption => None,
+            ListBuckets
+            | HeadBucket
+            | CreateBucket
+            | DeleteBucket
+            | GetBucketCors
+            | PutBucketCors
+            | DeleteBucketCors
+            | GetBucketLifecycleConfiguration
+            | PutBucketLifecycleConfiguration
+            | GetBucketEncryption => None,
         }
     }
 
@@ -381,7 +397,10 @@ mod tests {
     #[test]
     fn every_action_names_exactly_one_op() {
         for a in S3Action::ALL {
-            let ops: Vec<_> = S3Op::ALL.iter().filter(|op| op.action() == Some(*a)).collect();
+            let ops: Vec<_> = S3Op::ALL
+                .iter()
+                .filter(|op| op.action() == Some(*a))
+                .collect();
             assert_eq!(ops.len(), 1, "{a}");
         }
     }

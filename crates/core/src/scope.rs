@@ -43,7 +43,10 @@ impl PathScope {
         }
         for p in &self.prefixes {
             if p.is_empty() || p.len() > MAX_KEY_LEN {
-                return Err(InvalidInput::new("prefixes", "each must be 1 to 1024 bytes"));
+                return Err(InvalidInput::new(
+                    "prefixes",
+                    "each must be 1 to 1024 bytes",
+                ));
             }
         }
         for o in &self.objects {
@@ -67,7 +70,10 @@ impl PathScope {
     /// Whether one key is in scope.
     pub fn allows_key(&self, key: &str) -> bool {
         self.objects.iter().any(|o| o == key)
-            || self.prefixes.iter().any(|p| key.as_bytes().starts_with(p.as_bytes()))
+            || self
+                .prefixes
+                .iter()
+                .any(|p| key.as_bytes().starts_with(p.as_bytes()))
     }
 
     /// Whether a listing with this `prefix` parameter stays in scope: it must start with one of
@@ -100,7 +106,10 @@ mod tests {
         assert!(!s.allows_key("user-10/a"));
         assert!(!s.allows_key("user-1"));
         assert!(!s.allows_key("USER-1/a"));
-        assert!(s.allows_key("user-1/../user-2/x"), "dot segments are literal key bytes");
+        assert!(
+            s.allows_key("user-1/../user-2/x"),
+            "dot segments are literal key bytes"
+        );
     }
 
     #[test]
@@ -110,7 +119,10 @@ mod tests {
         assert!(!s.allows_key("a/bc"));
         assert!(!s.allows_key("a/b/"));
         assert!(!s.allows_key("a"));
-        assert!(!s.allows_list_prefix("a/b"), "exact keys never allow listing");
+        assert!(
+            !s.allows_list_prefix("a/b"),
+            "exact keys never allow listing"
+        );
     }
 
     #[test]

@@ -156,25 +156,32 @@ pub fn parse_session_token(token: &SessionToken) -> Result<UnverifiedToken, Toke
     );
 
     let mut parts = jwt.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
     let signing_input_len = h.len() + 1 + p.len();
 
-    let header = URL_SAFE_NO_PAD.decode(h).map_err(|_| TokenError::Malformed)?;
+    let header = URL_SAFE_NO_PAD
+        .decode(h)
+        .map_err(|_| TokenError::Malformed)?;
     let header: Header = strict_json(&header).map_err(|_| TokenError::UnsupportedHeader)?;
     if header.alg != "HS256" || header.typ.as_deref().is_some_and(|t| t != "JWT") {
         return Err(TokenError::UnsupportedHeader);
     }
 
-    let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| TokenError::Malformed)?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(p)
+        .map_err(|_| TokenError::Malformed)?;
     let claims: Claims = strict_json(&payload).map_err(TokenError::Claims)?;
     claims
         .validate_shape()
         .map_err(|e| TokenError::Claims(e.field))?;
 
-    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| TokenError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| TokenError::Malformed)?;
     let signature: [u8; 32] = sig.try_into().map_err(|_| TokenError::Malformed)?;
 
     Ok(UnverifiedToken {

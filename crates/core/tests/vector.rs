@@ -105,7 +105,11 @@ fn unicode_keys_are_raw_utf8_like_json_stringify() {
     let (json, creds) = claims_json(
         base()
             .prefixes(vec!["фото/".into(), "日本/".into(), "tab\there/".into()])
-            .objects(vec!["emoji-😀.png".into(), "ctl-\u{1}.bin".into(), "q\"uote\\.txt".into()]),
+            .objects(vec![
+                "emoji-😀.png".into(),
+                "ctl-\u{1}.bin".into(),
+                "q\"uote\\.txt".into(),
+            ]),
     );
     assert_eq!(
         json,
@@ -125,7 +129,11 @@ fn many_prefixes_actions_and_objects_together() {
         base()
             .prefixes(prefixes.clone())
             .objects(vec!["index.html".into()])
-            .actions(vec![S3Action::PutObject, S3Action::GetObject, S3Action::ListObjectsV2]),
+            .actions(vec![
+                S3Action::PutObject,
+                S3Action::GetObject,
+                S3Action::ListObjectsV2,
+            ]),
     );
     assert!(json.starts_with(
         r#"{"bucket":"photos","scope":"object-read-write","actions":["PutObject","GetObject","ListObjectsV2"],"paths":{"prefixPaths":["tenant-000/","#
@@ -134,5 +142,12 @@ fn many_prefixes_actions_and_objects_together() {
         r#""tenant-049/"],"objectPaths":["index.html"]},"sub":"023e105f4ecef8ad9ca31a8372d0c353","iss":"0123456789abcdef0123456789abcdef","aud":"127.0.0.1:8788","iat":1800000000,"exp":1800003600}"#
     ));
     let parsed = parse_session_token(&creds.session_token).unwrap();
-    assert_eq!(parsed.dangerous_unverified_claims().paths().unwrap().prefixes(), &prefixes[..]);
+    assert_eq!(
+        parsed
+            .dangerous_unverified_claims()
+            .paths()
+            .unwrap()
+            .prefixes(),
+        &prefixes[..]
+    );
 }
