@@ -38,15 +38,20 @@ struct Inner {
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(backend)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(backend)?;
     // FULL: a commit that returned is on disk, so garbage handed to the caller can be deleted
     // without risking a record that points at deleted bytes after a power loss.
-    conn.pragma_update(None, "synchronous", "FULL").map_err(backend)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(backend)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(backend)?;
     Ok(conn)
 }
 
@@ -72,13 +77,19 @@ impl Db {
     {
         let inner = Arc::clone(&self.inner);
         run_blocking(move || {
-            let pooled = inner.readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
             let mut conn = match pooled {
                 Some(conn) => conn,
                 None => open_connection(&inner.path)?,
             };
             let result = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(backend)?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Deferred)
+                    .map_err(backend)?;
                 let value = f(&tx)?;
                 tx.commit().map_err(backend)?;
                 Ok(value)
@@ -104,7 +115,9 @@ impl Db {
             // A panic inside a transaction rolled it back (Transaction's Drop), so the
             // connection is still sound: recover from poisoning instead of failing forever.
             let mut conn = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let value = f(&tx)?;
             tx.commit().map_err(backend)?;
             Ok(value)
@@ -116,5 +129,7 @@ impl Db {
 async fn run_blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f).await.map_err(|err| StoreError::Backend(format!("blocking task failed: {err}")))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| StoreError::Backend(format!("blocking task failed: {err}")))?
 }

@@ -117,17 +117,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[V1];
 
 /// Brings the database up to the latest version. Refuses a database newer than this binary.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(backend)?;
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(backend)?;
     let latest = i64::try_from(MIGRATIONS.len()).map_err(backend)?;
     if current > latest {
         return Err(StoreError::Backend(format!(
             "database schema version {current} is newer than this binary's {latest}"
         )));
     }
-    for (version, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).map_err(backend)?) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).map_err(backend)?)
+    {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
-        tx.pragma_update(None, "user_version", i64::try_from(version + 1).map_err(backend)?).map_err(backend)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(version + 1).map_err(backend)?,
+        )
+        .map_err(backend)?;
         tx.commit().map_err(backend)?;
     }
     Ok(())

@@ -24,6 +24,24 @@ pub trait Listable {
     }
 }
 
+impl Listable for crate::records::ObjectRecord {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Listable for crate::records::UploadRecord {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn cursor_after(&self) -> ListCursor {
+        ListCursor::AfterUpload(
+            self.key.as_bytes().to_vec(),
+            self.upload_id.as_str().to_owned(),
+        )
+    }
+}
+
 /// One listing entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry<T> {

@@ -1,0 +1,286 @@
+//! [`LocalMetadata`]: the [`MetadataStore`] implementation over SQLite. Each trait call is one
+//! closure run in one transaction (reads on a reader connection, writes on the writer); the
+//! SQL lives in the per-family modules.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use mayfly_core::{AccessKeyId, AccountId, SecretAccessKey};
+use mayfly_store::{
+    AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
+    CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
+    MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
+    UploadId, UploadListing, UploadRecord, WriteCondition,
+};
+
+use crate::db::Db;
+use crate::{accounts, buckets, multipart, objects};
+
+/// SQLite-backed metadata. Cheap to clone (shares the connections).
+#[derive(Clone)]
+pub struct LocalMetadata {
+    db: Db,
+}
+
+impl LocalMetadata {
+    /// Opens (creating and migrating) the database file at `path`. Blocking: call at startup.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Db::open(path)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for LocalMetadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalMetadata").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl MetadataStore for LocalMetadata {
+    async fn create_account(&self, account: AccountRecord) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| accounts::create_account(tx, &account))
+            .await
+    }
+
+    async fn get_account(&self, id: &AccountId) -> Result<AccountRecord, StoreError> {
+        let id = id.clone();
+        self.db.read(move |tx| accounts::get_account(tx, &id)).await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.db.read(|tx| accounts::list_accounts(tx)).await
+    }
+
+    async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| accounts::create_token(tx, &token))
+            .await
+    }
+
+    async fn get_token(&self, id: &AccessKeyId) -> Result<TokenRecord, StoreError> {
+        let id = id.clone();
+        self.db.read(move |tx| accounts::get_token(tx, &id)).await
+    }
+
+    async fn get_token_by_secret(
+        &self,
+        secret: &SecretAccessKey,
+    ) -> Result<TokenRecord, StoreError> {
+        let secret = secret.clone();
+        self.db
+            .read(move |tx| accounts::get_token_by_secret(tx, &secret))
+            .await
+    }
+
+    async fn list_tokens(&self, account: &AccountId) -> Result<Vec<TokenRecord>, StoreError> {
+        let account = account.clone();
+        self.db
+            .read(move |tx| accounts::list_tokens(tx, &account))
+            .await
+    }
+
+    async fn revoke_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), StoreError> {
+        let (account, id) = (account.clone(), id.clone());
+        self.db
+            .write(move |tx| accounts::revoke_token(tx, &account, &id))
+            .await
+    }
+
+    async fn delete_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), StoreError> {
+        let (account, id) = (account.clone(), id.clone());
+        self.db
+            .write(move |tx| accounts::delete_token(tx, &account, &id))
+            .await
+    }
+
+    async fn create_bucket(&self, bucket: BucketRecord) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| buckets::create_bucket(tx, &bucket))
+            .await
+    }
+
+    async fn get_bucket(&self, bucket: &BucketId) -> Result<BucketRecord, StoreError> {
+        let bucket = bucket.clone();
+        self.db
+            .read(move |tx| buckets::get_bucket(tx, &bucket))
+            .await
+    }
+
+    async fn list_buckets(
+        &self,
+        account: &AccountId,
+        query: &ListBucketsQuery,
+    ) -> Result<BucketPage, StoreError> {
+        let (account, query) = (account.clone(), query.clone());
+        self.db
+            .read(move |tx| buckets::list_buckets(tx, &account, &query))
+            .await
+    }
+
+    async fn delete_bucket(&self, bucket: &BucketId) -> Result<(), StoreError> {
+        let bucket = bucket.clone();
+        self.db
+            .write(move |tx| buckets::delete_bucket(tx, &bucket))
+            .await
+    }
+
+    async fn get_bucket_config(
+        &self,
+        bucket: &BucketId,
+        kind: BucketConfigKind,
+    ) -> Result<String, StoreError> {
+        let bucket = bucket.clone();
+        self.db
+            .read(move |tx| buckets::get_config(tx, &bucket, kind))
+            .await
+    }
+
+    async fn put_bucket_config(
+        &self,
+        bucket: &BucketId,
+        kind: BucketConfigKind,
+        document: String,
+    ) -> Result<(), StoreError> {
+        let bucket = bucket.clone();
+        self.db
+            .write(move |tx| buckets::put_config(tx, &bucket, kind, &document))
+            .await
+    }
+
+    async fn delete_bucket_config(
+        &self,
+        bucket: &BucketId,
+        kind: BucketConfigKind,
+    ) -> Result<(), StoreError> {
+        let bucket = bucket.clone();
+        self.db
+            .write(move |tx| buckets::delete_config(tx, &bucket, kind))
+            .await
+    }
+
+    async fn get_object(&self, bucket: &BucketId, key: &str) -> Result<ObjectRecord, StoreError> {
+        let (bucket, key) = (bucket.clone(), key.to_owned());
+        self.db
+            .read(move |tx| objects::get_object(tx, &bucket, &key))
+            .await
+    }
+
+    async fn put_object(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        self.db
+            .write(move |tx| objects::put_object(tx, &object, &condition))
+            .await
+    }
+
+    async fn delete_object(&self, bucket: &BucketId, key: &str) -> Result<Vec<BlobId>, StoreError> {
+        let (bucket, key) = (bucket.clone(), key.to_owned());
+        self.db
+            .write(move |tx| objects::delete_object(tx, &bucket, &key))
+            .await
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &BucketId,
+        query: &ListObjectsQuery,
+    ) -> Result<ObjectListing, StoreError> {
+        let (bucket, query) = (bucket.clone(), query.clone());
+        self.db
+            .read(move |tx| objects::list_objects(tx, &bucket, &query))
+            .await
+    }
+
+    async fn create_upload(&self, upload: UploadRecord) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| multipart::create_upload(tx, &upload))
+            .await
+    }
+
+    async fn get_upload(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        upload_id: &UploadId,
+    ) -> Result<UploadRecord, StoreError> {
+        let (bucket, key, upload_id) = (bucket.clone(), key.to_owned(), upload_id.clone());
+        self.db
+            .read(move |tx| multipart::get_upload(tx, &bucket, &key, &upload_id))
+            .await
+    }
+
+    async fn put_part(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        upload_id: &UploadId,
+        part: PartRecord,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let (bucket, key, upload_id) = (bucket.clone(), key.to_owned(), upload_id.clone());
+        self.db
+            .write(move |tx| multipart::put_part(tx, &bucket, &key, &upload_id, &part))
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        upload_id: &UploadId,
+        query: &ListPartsQuery,
+    ) -> Result<PartListing, StoreError> {
+        let (bucket, key, upload_id, query) = (
+            bucket.clone(),
+            key.to_owned(),
+            upload_id.clone(),
+            query.clone(),
+        );
+        self.db
+            .read(move |tx| multipart::list_parts(tx, &bucket, &key, &upload_id, &query))
+            .await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: &BucketId,
+        query: &ListUploadsQuery,
+    ) -> Result<UploadListing, StoreError> {
+        let (bucket, query) = (bucket.clone(), query.clone());
+        self.db
+            .read(move |tx| multipart::list_uploads(tx, &bucket, &query))
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        complete: CompleteUpload,
+    ) -> Result<CompleteOutcome, StoreError> {
+        self.db
+            .write(move |tx| multipart::complete_upload(tx, &complete))
+            .await
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        upload_id: &UploadId,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let (bucket, key, upload_id) = (bucket.clone(), key.to_owned(), upload_id.clone());
+        self.db
+            .write(move |tx| multipart::abort_upload(tx, &bucket, &key, &upload_id))
+            .await
+    }
+
+    async fn blob_referenced(&self, id: &BlobId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.db
+            .read(move |tx| objects::blob_referenced(tx, &id))
+            .await
+    }
+}
