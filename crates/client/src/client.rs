@@ -115,7 +115,10 @@ impl ClientBuilder {
         auth.set_sensitive(true);
         let mut headers = header::HeaderMap::new();
         headers.insert(header::AUTHORIZATION, auth);
-        headers.insert(header::ACCEPT, header::HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static("application/json"),
+        );
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("mayfly-client/", env!("CARGO_PKG_VERSION")))
@@ -133,7 +136,10 @@ impl ClientBuilder {
 }
 
 fn parse_base_url(s: &str) -> Result<Url, ConfigError> {
-    let bad = |reason| ConfigError::InvalidBaseUrl { url: s.to_owned(), reason };
+    let bad = |reason| ConfigError::InvalidBaseUrl {
+        url: s.to_owned(),
+        reason,
+    };
     let mut url = Url::parse(s).map_err(|_| bad("not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("scheme must be http or https"));
@@ -188,7 +194,11 @@ struct WireErrorSource {
 
 impl From<WireErrorItem> for ErrorItem {
     fn from(w: WireErrorItem) -> Self {
-        ErrorItem { code: w.code, message: w.message, pointer: w.source.and_then(|s| s.pointer) }
+        ErrorItem {
+            code: w.code,
+            message: w.message,
+            pointer: w.source.and_then(|s| s.pointer),
+        }
     }
 }
 
@@ -206,9 +216,14 @@ impl Success {
         let value = self
             .result
             .filter(|v| !v.is_null())
-            .ok_or_else(|| Error::Decode { status, reason: "the envelope has no result".into() })?;
-        serde_json::from_value(value)
-            .map_err(|e| Error::Decode { status, reason: format!("result: {e}") })
+            .ok_or_else(|| Error::Decode {
+                status,
+                reason: "the envelope has no result".into(),
+            })?;
+        serde_json::from_value(value).map_err(|e| Error::Decode {
+            status,
+            reason: format!("result: {e}"),
+        })
     }
 }
 
@@ -240,10 +255,12 @@ impl Client {
     ) -> Result<Success, Error> {
         let mut url = self.base_url.clone();
         {
-            let mut path = url.path_segments_mut().map_err(|()| ConfigError::InvalidBaseUrl {
-                url: self.base_url.to_string(),
-                reason: "cannot be a base URL",
-            })?;
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| ConfigError::InvalidBaseUrl {
+                    url: self.base_url.to_string(),
+                    reason: "cannot be a base URL",
+                })?;
             for s in segments {
                 if s.is_empty() {
                     return Err(ConfigError::EmptyPathParam("path parameter").into());
@@ -252,7 +269,8 @@ impl Client {
             }
         }
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         // Serialize once, so every retry sends identical bytes.
         let body_bytes = match body {
@@ -270,7 +288,9 @@ impl Client {
                 .request(method.clone(), url.clone())
                 .header("x-stainless-retry-count", attempt.to_string());
             if let Some(b) = &body_bytes {
-                req = req.header(header::CONTENT_TYPE, "application/json").body(b.clone());
+                req = req
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
             }
             let retries_left = attempt < self.max_retries;
             match req.send().await {
@@ -303,7 +323,9 @@ impl Client {
         if let Some(d) = server_hint.filter(|d| *d <= Duration::from_secs(60)) {
             return d;
         }
-        let exp = self.initial_retry_delay.saturating_mul(1u32 << attempt.min(16));
+        let exp = self
+            .initial_retry_delay
+            .saturating_mul(1u32 << attempt.min(16));
         let capped = exp.min(MAX_RETRY_DELAY);
         // Up to 25% jitter, so clients that failed together do not retry together.
         let jitter = f64::from(u32::try_from(random_u64() % 1000).unwrap_or(0)) / 1000.0;
@@ -330,10 +352,11 @@ fn should_retry(status: StatusCode, headers: &header::HeaderMap) -> bool {
 
 fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = get("retry-after-ms")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     // An HTTP-date `retry-after` is ignored: exponential backoff is a fine fallback.
     get("retry-after")
@@ -347,8 +370,14 @@ fn decode(status: StatusCode, bytes: &[u8]) -> Result<Success, Error> {
     let envelope: Option<Envelope> = serde_json::from_slice(bytes).ok();
     if !status.is_success() {
         return Err(match envelope {
-            Some(env) => ApiError::new(code, env.errors.into_iter().map(Into::into).collect(), None),
-            None => ApiError::new(code, Vec::new(), Some(String::from_utf8_lossy(bytes).into_owned())),
+            Some(env) => {
+                ApiError::new(code, env.errors.into_iter().map(Into::into).collect(), None)
+            }
+            None => ApiError::new(
+                code,
+                Vec::new(),
+                Some(String::from_utf8_lossy(bytes).into_owned()),
+            ),
         }
         .into());
     }
@@ -357,9 +386,15 @@ fn decode(status: StatusCode, bytes: &[u8]) -> Result<Success, Error> {
         reason: "body is not a JSON v4 envelope".into(),
     })?;
     if env.success == Some(false) {
-        return Err(ApiError::new(code, env.errors.into_iter().map(Into::into).collect(), None).into());
+        return Err(
+            ApiError::new(code, env.errors.into_iter().map(Into::into).collect(), None).into(),
+        );
     }
-    Ok(Success { status: code, result: env.result, result_info: env.result_info })
+    Ok(Success {
+        status: code,
+        result: env.result,
+        result_info: env.result_info,
+    })
 }
 
 #[cfg(test)]
@@ -380,10 +415,16 @@ mod tests {
     fn retryable_statuses_follow_the_sdks() {
         let none = header::HeaderMap::new();
         for s in [408u16, 409, 429, 500, 502, 503] {
-            assert!(should_retry(StatusCode::from_u16(s).unwrap_or(StatusCode::OK), &none), "{s}");
+            assert!(
+                should_retry(StatusCode::from_u16(s).unwrap_or(StatusCode::OK), &none),
+                "{s}"
+            );
         }
         for s in [400u16, 401, 403, 404, 422] {
-            assert!(!should_retry(StatusCode::from_u16(s).unwrap_or(StatusCode::OK), &none), "{s}");
+            assert!(
+                !should_retry(StatusCode::from_u16(s).unwrap_or(StatusCode::OK), &none),
+                "{s}"
+            );
         }
         let mut no = header::HeaderMap::new();
         no.insert("x-should-retry", header::HeaderValue::from_static("false"));
@@ -403,18 +444,27 @@ mod tests {
     fn success_false_on_200_is_an_error() {
         let body = br#"{"success":false,"errors":[{"code":1000,"message":"m"}],"messages":[],"result":null}"#;
         let err = decode(StatusCode::OK, body).err();
-        assert_eq!(err.and_then(|e| e.as_api().map(|a| (a.status(), a.code()))), Some((200, Some(1000))));
+        assert_eq!(
+            err.and_then(|e| e.as_api().map(|a| (a.status(), a.code()))),
+            Some((200, Some(1000)))
+        );
     }
 
     #[test]
     fn non_json_error_keeps_the_raw_body() {
         let err = decode(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>").err();
         let api = err.as_ref().and_then(Error::as_api);
-        assert_eq!(api.and_then(ApiError::raw_body), Some("<html>bad gateway</html>"));
+        assert_eq!(
+            api.and_then(ApiError::raw_body),
+            Some("<html>bad gateway</html>")
+        );
     }
 
     #[test]
     fn api_token_debug_is_redacted() {
-        assert_eq!(format!("{:?}", ApiToken::new("abc")), "ApiToken(<redacted>)");
+        assert_eq!(
+            format!("{:?}", ApiToken::new("abc")),
+            "ApiToken(<redacted>)"
+        );
     }
 }

@@ -126,7 +126,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: u16, errors: Vec<ErrorItem>, raw_body: Option<String>) -> Self {
-        Self { status, errors, raw_body }
+        Self {
+            status,
+            errors,
+            raw_body,
+        }
     }
 
     /// The HTTP status (200 for an envelope with `success: false`).
@@ -165,12 +169,10 @@ impl fmt::Display for ApiError {
                 write!(f, " (at {p})")?;
             }
         }
-        if self.errors.is_empty() {
-            if let Some(raw) = &self.raw_body {
-                // Bounded, so a huge error page does not flood the terminal.
-                let cut: String = raw.chars().take(200).collect();
-                write!(f, ": {cut}")?;
-            }
+        if let (true, Some(raw)) = (self.errors.is_empty(), &self.raw_body) {
+            // Bounded, so a huge error page does not flood the terminal.
+            let cut: String = raw.chars().take(200).collect();
+            write!(f, ": {cut}")?;
         }
         Ok(())
     }
@@ -204,7 +206,10 @@ mod tests {
             }],
             None,
         );
-        assert_eq!(e.to_string(), "API error (HTTP 400): 10040 bad ttl (at /ttlSeconds)");
+        assert_eq!(
+            e.to_string(),
+            "API error (HTTP 400): 10040 bad ttl (at /ttlSeconds)"
+        );
         assert_eq!(e.code(), Some(10040));
     }
 }

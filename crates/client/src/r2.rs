@@ -27,7 +27,11 @@ pub struct TempCredentialsRequest {
 
 impl TempCredentialsRequest {
     /// Credentials on `bucket`, signed by the token `parent_access_key_id`, for 900 seconds.
-    pub fn new(bucket: BucketName, parent_access_key_id: AccessKeyId, permission: Permission) -> Self {
+    pub fn new(
+        bucket: BucketName,
+        parent_access_key_id: AccessKeyId,
+        permission: Permission,
+    ) -> Self {
         Self {
             bucket,
             parent_access_key_id,
@@ -171,7 +175,11 @@ pub struct CreateBucketRequest {
 impl CreateBucketRequest {
     /// A bucket named `name` with server defaults.
     pub fn new(name: BucketName) -> Self {
-        Self { name, location_hint: None, storage_class: None }
+        Self {
+            name,
+            location_hint: None,
+            storage_class: None,
+        }
     }
 
     /// Where the bucket should live (`wnam`, `enam`, `weur`, `eeur`, `apac`, `oc`).
@@ -198,7 +206,10 @@ struct WireCreateBucket<'a> {
 }
 
 fn decode_err(status: u16, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Decode { status, reason: format!("{what}: {e}") }
+    Error::Decode {
+        status,
+        reason: format!("{what}: {e}"),
+    }
 }
 
 impl Client {
@@ -220,7 +231,12 @@ impl Client {
         let ok = self
             .call(
                 Method::POST,
-                &["accounts", account.as_str(), "r2", "temp-access-credentials"],
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "r2",
+                    "temp-access-credentials",
+                ],
                 &[],
                 Some(&body),
             )
@@ -257,7 +273,12 @@ impl Client {
             query.push(("per_page", n.to_string()));
         }
         let ok = self
-            .call::<()>(Method::GET, &["accounts", account.as_str(), "r2", "buckets"], &query, None)
+            .call::<()>(
+                Method::GET,
+                &["accounts", account.as_str(), "r2", "buckets"],
+                &query,
+                None,
+            )
             .await?;
         let status = ok.status;
         let info: WireResultInfo = match &ok.result_info {
@@ -270,7 +291,10 @@ impl Client {
             .into_iter()
             .map(|b| b.into_bucket(status))
             .collect::<Result<_, _>>()?;
-        Ok(BucketPage { buckets, cursor: info.cursor.filter(|c| !c.is_empty()) })
+        Ok(BucketPage {
+            buckets,
+            cursor: info.cursor.filter(|c| !c.is_empty()),
+        })
     }
 
     /// `POST /accounts/{account_id}/r2/buckets`: creates a bucket.
@@ -285,14 +309,23 @@ impl Client {
             storage_class: req.storage_class.as_deref(),
         };
         let ok = self
-            .call(Method::POST, &["accounts", account.as_str(), "r2", "buckets"], &[], Some(&body))
+            .call(
+                Method::POST,
+                &["accounts", account.as_str(), "r2", "buckets"],
+                &[],
+                Some(&body),
+            )
             .await?;
         let status = ok.status;
         ok.into_result::<WireBucket>()?.into_bucket(status)
     }
 
     /// `GET /accounts/{account_id}/r2/buckets/{name}`.
-    pub async fn get_bucket(&self, account: &AccountId, name: &BucketName) -> Result<Bucket, Error> {
+    pub async fn get_bucket(
+        &self,
+        account: &AccountId,
+        name: &BucketName,
+    ) -> Result<Bucket, Error> {
         let ok = self
             .call::<()>(
                 Method::GET,
@@ -334,7 +367,9 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&body).ok().as_deref(),
-            Some(r#"{"bucket":"b1c","parentAccessKeyId":"k","permission":"object-read-write","ttlSeconds":3600,"prefixes":["p/"]}"#)
+            Some(
+                r#"{"bucket":"b1c","parentAccessKeyId":"k","permission":"object-read-write","ttlSeconds":3600,"prefixes":["p/"]}"#
+            )
         );
     }
 }

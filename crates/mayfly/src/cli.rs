@@ -115,7 +115,11 @@ pub struct ServeArgs {
     pub s3_listen: Option<SocketAddr>,
     /// Public host (`host` or `host:port`) clients use for S3; minted credentials name it as
     /// their audience. Repeatable; the environment variable takes a comma-separated list.
-    #[arg(long = "public-s3-host", env = "MAYFLY_PUBLIC_S3_HOST", value_delimiter = ',')]
+    #[arg(
+        long = "public-s3-host",
+        env = "MAYFLY_PUBLIC_S3_HOST",
+        value_delimiter = ','
+    )]
     pub public_s3_hosts: Vec<String>,
     /// Write `{"api_url","s3_url","pid"}` here (atomically) once both listeners accept.
     #[arg(long, env = "MAYFLY_READY_FILE")]
@@ -146,7 +150,9 @@ pub struct ApiTarget {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an R2 API token; its value and S3 key pair are printed once.
-    #[command(after_help = "Examples:\n  mayfly token create --permission admin-read-write --name ops --json\n  mayfly token create --permission object-read-write --bucket photos --bucket logs")]
+    #[command(
+        after_help = "Examples:\n  mayfly token create --permission admin-read-write --name ops --json\n  mayfly token create --permission object-read-write --bucket photos --bucket logs"
+    )]
     Create {
         /// Connection settings.
         #[command(flatten)]
@@ -224,7 +230,9 @@ pub enum BucketCommand {
 #[derive(Debug, Subcommand)]
 pub enum CredsCommand {
     /// Mint temporary S3 credentials on one bucket from a parent token.
-    #[command(after_help = "Example:\n  mayfly creds create --bucket photos --parent-access-key-id 0123...cdef \\\n      --permission object-read-only --prefix thumbs/ --ttl 3600\n\nPrints shell exports for AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n(or JSON with --json). Anyone holding the session token can derive the secret.")]
+    #[command(
+        after_help = "Example:\n  mayfly creds create --bucket photos --parent-access-key-id 0123...cdef \\\n      --permission object-read-only --prefix thumbs/ --ttl 3600\n\nPrints shell exports for AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n(or JSON with --json). Anyone holding the session token can derive the secret."
+    )]
     Create {
         /// Connection settings.
         #[command(flatten)]
