@@ -62,30 +62,46 @@ pub(crate) fn op_from_name(name: &str) -> S3Result<S3Op> {
 }
 
 pub(crate) fn parse_bucket(name: &str) -> S3Result<BucketName> {
-    BucketName::parse(name).map_err(|_| s3_error!(InvalidBucketName, "The specified bucket is not valid."))
+    BucketName::parse(name)
+        .map_err(|_| s3_error!(InvalidBucketName, "The specified bucket is not valid."))
 }
 
 /// Parses `x-amz-copy-source` exactly as s3s does for the operation input.
 pub(crate) fn parse_copy_source(value: &str) -> S3Result<(BucketName, String)> {
     match CopySource::parse(value) {
-        Ok(CopySource::Bucket { bucket, key, version_id: None }) => Ok((parse_bucket(&bucket)?, key.into())),
-        Ok(CopySource::Bucket { version_id: Some(_), .. }) => {
-            Err(s3_error!(NotImplemented, "versioned copy sources are not supported"))
+        Ok(CopySource::Bucket {
+            bucket,
+            key,
+            version_id: None,
+        }) => Ok((parse_bucket(&bucket)?, key.into())),
+        Ok(CopySource::Bucket {
+            version_id: Some(_),
+            ..
+        }) => Err(s3_error!(
+            NotImplemented,
+            "versioned copy sources are not supported"
+        )),
+        Ok(CopySource::AccessPoint { .. } | CopySource::Outpost { .. }) => {
+            Err(s3_error!(NotImplemented, "access points are not supported"))
         }
-        Ok(CopySource::AccessPoint { .. }) => Err(s3_error!(NotImplemented, "access points are not supported")),
         Err(_) => Err(s3_error!(InvalidArgument, "invalid x-amz-copy-source")),
     }
 }
 
 fn identity_of(credentials: Option<&s3s::auth::Credentials>) -> S3Result<Arc<Identity>> {
     let Some(creds) = credentials else {
-        return Err(S3Error::with_message(s3s::S3ErrorCode::AccessDenied, "Access Denied"));
+        return Err(S3Error::with_message(
+            s3s::S3ErrorCode::AccessDenied,
+            "Access Denied",
+        ));
     };
     RequestContext::current()?.identity_for(&creds.access_key)
 }
 
 fn query_param(uri: &http::Uri, name: &str) -> S3Result<Option<String>> {
-    let Some(q) = uri.query() else { return Ok(None) };
+    let Some(q) = uri.query() else {
+        return Ok(None);
+    };
     let mut found = None;
     for pair in q.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -114,8 +130,12 @@ impl S3Access for Gate {
             S3Path::Object { bucket, key } => (Some(parse_bucket(bucket)?), Some(key.to_string())),
         };
         let prefix = match op.target() {
-            mayfly_core::Target::Prefix => Some(query_param(cx.uri(), "prefix")?.unwrap_or_default()),
-            mayfly_core::Target::Account | mayfly_core::Target::Bucket | mayfly_core::Target::Key => None,
+            mayfly_core::Target::Prefix => {
+                Some(query_param(cx.uri(), "prefix")?.unwrap_or_default())
+            }
+            mayfly_core::Target::Account
+            | mayfly_core::Target::Bucket
+            | mayfly_core::Target::Key => None,
         };
         let copy_source = if op.reads_copy_source() {
             let value = cx
@@ -151,12 +171,27 @@ impl S3Access for Gate {
         let objects = &req.input.delete.objects;
         if objects.is_empty() {
             // No key, no target: core refuses (MalformedXML would leak nothing more).
-            return decide(&identity, &Target { op: S3Op::DeleteObjects, bucket: Some(&bucket), key: None, prefix: None, copy_source: None });
+            return decide(
+                &identity,
+                &Target {
+                    op: S3Op::DeleteObjects,
+                    bucket: Some(&bucket),
+                    key: None,
+                    prefix: None,
+                    copy_source: None,
+                },
+            );
         }
         for obj in objects {
             decide(
                 &identity,
-                &Target { op: S3Op::DeleteObjects, bucket: Some(&bucket), key: Some(&obj.key), prefix: None, copy_source: None },
+                &Target {
+                    op: S3Op::DeleteObjects,
+                    bucket: Some(&bucket),
+                    key: Some(&obj.key),
+                    prefix: None,
+                    copy_source: None,
+                },
             )?;
         }
         Ok(())

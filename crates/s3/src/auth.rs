@@ -38,12 +38,21 @@ impl S3Auth for Authenticator {
 
         let key = AccessKeyId::parse(access_key).map_err(|_| Failure::UnknownAccessKey)?;
         let record = lookup(self.state.meta.as_ref(), &key).await?;
-        let active = record.status == TokenStatus::Active && record.expires_at.is_none_or(|exp| now < exp);
-        let rights = TokenRights::new(record.account.clone(), record.permission, record.buckets.clone(), active);
+        let active =
+            record.status == TokenStatus::Active && record.expires_at.is_none_or(|exp| now < exp);
+        let rights = TokenRights::new(
+            record.account.clone(),
+            record.permission,
+            record.buckets.clone(),
+            active,
+        );
 
         match token {
             None => {
-                cx.set_identity(Identity { access_key: key, kind: IdentityKind::Token(rights) });
+                cx.set_identity(Identity {
+                    access_key: key,
+                    kind: IdentityKind::Token(rights),
+                });
                 // The stored sha256(value) is the S3 signing secret (SPEC §1); s3s keeps it
                 // zeroized and redacted.
                 Ok(SecretKey::from(record.secret.expose_secret()))
@@ -54,22 +63,32 @@ impl S3Auth for Authenticator {
                     now,
                     audiences: self.state.hosts.as_slice(),
                 };
-                let verified = token.verify(&record.secret, &verify).map_err(Failure::from)?;
+                let verified = token
+                    .verify(&record.secret, &verify)
+                    .map_err(Failure::from)?;
                 // The derived temporary secret signs the request and every aws-chunk.
                 let secret = SecretKey::from(verified.secret_access_key().expose_secret());
                 let claims = Box::new(verified.claims().clone());
-                cx.set_identity(Identity { access_key: key, kind: IdentityKind::Temporary { claims, parent: rights } });
+                cx.set_identity(Identity {
+                    access_key: key,
+                    kind: IdentityKind::Temporary {
+                        claims,
+                        parent: rights,
+                    },
+                });
                 Ok(secret)
             }
         }
     }
 }
 
-async fn lookup(meta: &dyn MetadataStore, key: &AccessKeyId) -> S3Result<mayfly_store::TokenRecord> {
+async fn lookup(
+    meta: &dyn MetadataStore,
+    key: &AccessKeyId,
+) -> S3Result<mayfly_store::TokenRecord> {
     match meta.get_token(key).await {
         Ok(r) => Ok(r),
         Err(StoreError::NotFound(Entity::Token)) => Err(Failure::UnknownAccessKey.into()),
         Err(e) => Err(Failure::from(e).into()),
     }
 }
-

@@ -142,7 +142,9 @@ pub(crate) async fn ingest(
     }
     let content_md5 = match &expected.content_md5 {
         Some(b64) => {
-            let raw = STANDARD.decode(b64.trim()).map_err(|_| Failure::Ingest(IngestError::InvalidDigest))?;
+            let raw = STANDARD
+                .decode(b64.trim())
+                .map_err(|_| Failure::Ingest(IngestError::InvalidDigest))?;
             if raw.len() != 16 {
                 return Err(Failure::Ingest(IngestError::InvalidDigest).into());
             }
@@ -156,10 +158,16 @@ pub(crate) async fn ingest(
     algs.sort();
     algs.dedup();
 
-    let state = Hashing { md5: s3s::crypto::Md5::new(), hasher: hasher_for(&algs), count: 0 };
+    let state = Hashing {
+        md5: s3s::crypto::Md5::new(),
+        hasher: hasher_for(&algs),
+        count: 0,
+    };
     let outcome: Outcome = Arc::default();
     let slot = Arc::clone(&outcome);
-    let inner: StreamingBlob = body.unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<Bytes, std::io::Error>>()));
+    let inner: StreamingBlob = body.unwrap_or_else(|| {
+        StreamingBlob::wrap(futures::stream::empty::<Result<Bytes, std::io::Error>>())
+    });
 
     let stream = futures::stream::unfold(
         (inner, Some(state), expected, content_md5),
@@ -171,8 +179,15 @@ pub(crate) async fn ingest(
                     Some(Ok(bytes)) => {
                         st.count += bytes.len() as u64;
                         if st.count > max || declared.is_some_and(|d| st.count > d) {
-                            let err = if st.count > max { IngestError::TooLarge } else { IngestError::LengthMismatch };
-                            return Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5)));
+                            let err = if st.count > max {
+                                IngestError::TooLarge
+                            } else {
+                                IngestError::LengthMismatch
+                            };
+                            return Some((
+                                Err(std::io::Error::other(err)),
+                                (inner, None, expected, content_md5),
+                            ));
                         }
                         st.md5.update(&bytes);
                         st.hasher.update(&bytes);
@@ -180,7 +195,10 @@ pub(crate) async fn ingest(
                     }
                     Some(Err(e)) => {
                         let err = classify_stream_error(&*e);
-                        Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5)))
+                        Some((
+                            Err(std::io::Error::other(err)),
+                            (inner, None, expected, content_md5),
+                        ))
                     }
                     None => {
                         let st = state.take()?;
@@ -191,7 +209,10 @@ pub(crate) async fn ingest(
                                 }
                                 None
                             }
-                            Err(err) => Some((Err(std::io::Error::other(err)), (inner, None, expected, content_md5))),
+                            Err(err) => Some((
+                                Err(std::io::Error::other(err)),
+                                (inner, None, expected, content_md5),
+                            )),
                         }
                     }
                 }
@@ -210,9 +231,16 @@ pub(crate) async fn ingest(
     let Some((md5_hex, checksums, size)) = done else {
         // The store returned without draining the stream: never commit unverified bytes.
         let _ = blobs.delete(&written.id).await;
-        return Err(crate::error::internal(&"blob store did not consume the body"));
+        return Err(crate::error::internal(
+            &"blob store did not consume the body",
+        ));
     };
-    Ok(Ingested { blob: written.id, size, md5_hex, checksums })
+    Ok(Ingested {
+        blob: written.id,
+        size,
+        md5_hex,
+        checksums,
+    })
 }
 
 fn verify_end(
@@ -239,7 +267,11 @@ fn verify_end(
     let mut stored = computed.clone();
     if let Some((alg, trailers)) = &expected.trailer {
         let got = trailers
-            .read(|h| h.get(header_name(*alg)).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_owned()))
+            .read(|h| {
+                h.get(header_name(*alg))
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.trim().to_owned())
+            })
             .flatten()
             .ok_or(IngestError::MissingTrailer)?;
         if computed.get(alg) != Some(&got) {
@@ -258,7 +290,8 @@ fn classify_stream_error(e: &(dyn std::error::Error + 'static)) -> IngestError {
         if let Some(g) = err.downcast_ref::<crate::chunked::ChunkGuardError>() {
             return match g {
                 crate::chunked::ChunkGuardError::ChunkTooLarge { .. } => IngestError::ChunkTooLarge,
-                crate::chunked::ChunkGuardError::Malformed | crate::chunked::ChunkGuardError::Body(_) => IngestError::Body,
+                crate::chunked::ChunkGuardError::Malformed
+                | crate::chunked::ChunkGuardError::Body(_) => IngestError::Body,
             };
         }
         let text = err.to_string();

@@ -48,7 +48,11 @@ pub(crate) struct ChunkGuard<S> {
 
 impl<S> ChunkGuard<S> {
     pub(crate) fn new(inner: S, limit: u64) -> Self {
-        Self { inner, state: State::Header(Vec::new()), limit }
+        Self {
+            inner,
+            state: State::Header(Vec::new()),
+            limit,
+        }
     }
 
     fn scan(&mut self, mut data: &[u8]) -> Result<(), ChunkGuardError> {
@@ -69,7 +73,11 @@ impl<S> ChunkGuard<S> {
                         if size > self.limit {
                             return Err(ChunkGuardError::ChunkTooLarge { limit: self.limit });
                         }
-                        self.state = if size == 0 { State::Trailer } else { State::Data(size + 2) };
+                        self.state = if size == 0 {
+                            State::Trailer
+                        } else {
+                            State::Data(size + 2)
+                        };
                     }
                 }
                 State::Data(rest) => {
@@ -93,7 +101,10 @@ fn memchr_nl(data: &[u8]) -> Option<usize> {
 }
 
 fn parse_size(line: &[u8]) -> Result<u64, ChunkGuardError> {
-    let end = line.iter().position(|&b| b == b';' || b == b'\r' || b == b'\n').unwrap_or(line.len());
+    let end = line
+        .iter()
+        .position(|&b| b == b';' || b == b'\r' || b == b'\n')
+        .unwrap_or(line.len());
     let hex = &line[..end];
     if hex.is_empty() || hex.len() > 16 {
         return Err(ChunkGuardError::Malformed);
@@ -137,7 +148,11 @@ mod tests {
     use futures::StreamExt;
 
     async fn run(parts: Vec<&'static [u8]>, limit: u64) -> Result<Vec<u8>, ChunkGuardError> {
-        let inner = futures::stream::iter(parts.into_iter().map(|p| Ok::<_, std::io::Error>(Bytes::from_static(p))));
+        let inner = futures::stream::iter(
+            parts
+                .into_iter()
+                .map(|p| Ok::<_, std::io::Error>(Bytes::from_static(p))),
+        );
         let mut g = ChunkGuard::new(inner, limit);
         let mut out = Vec::new();
         while let Some(item) = g.next().await {
@@ -149,22 +164,36 @@ mod tests {
     #[tokio::test]
     async fn passes_real_client_framing_unchanged_across_split_boundaries() {
         // The JS SDK capture: HTTP chunk boundaries do not align with aws-chunks.
-        let body: &[&'static [u8]] =
-            &[b"6\r\nhel", b"lo \r\n5", b"\r\nworld\r", b"\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n"];
+        let body: &[&'static [u8]] = &[
+            b"6\r\nhel",
+            b"lo \r\n5",
+            b"\r\nworld\r",
+            b"\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n",
+        ];
         let out = run(body.to_vec(), 16).await.expect("ok");
         assert_eq!(out, body.concat());
     }
 
     #[tokio::test]
     async fn oversized_chunk_header_fails_before_the_data_arrives() {
-        let err = run(vec![b"4000001;chunk-signature=00\r\n"], 64 * 1024 * 1024 / 16).await;
+        let err = run(
+            vec![b"4000001;chunk-signature=00\r\n"],
+            64 * 1024 * 1024 / 16,
+        )
+        .await;
         assert!(matches!(err, Err(ChunkGuardError::ChunkTooLarge { .. })));
     }
 
     #[tokio::test]
     async fn garbage_framing_is_refused() {
-        assert!(matches!(run(vec![b"zz\r\n"], 16).await, Err(ChunkGuardError::Malformed)));
+        assert!(matches!(
+            run(vec![b"zz\r\n"], 16).await,
+            Err(ChunkGuardError::Malformed)
+        ));
         let long = Box::leak(vec![b'1'; 5000].into_boxed_slice());
-        assert!(matches!(run(vec![long], 16).await, Err(ChunkGuardError::Malformed)));
+        assert!(matches!(
+            run(vec![long], 16).await,
+            Err(ChunkGuardError::Malformed)
+        ));
     }
 }

@@ -36,7 +36,10 @@ pub(crate) enum IdentityKind {
     /// A long-lived R2 API token used as an S3 key.
     Token(TokenRights),
     /// A temporary credential: its verified claims and the parent's rights now.
-    Temporary { claims: Box<Claims>, parent: TokenRights },
+    Temporary {
+        claims: Box<Claims>,
+        parent: TokenRights,
+    },
 }
 
 impl Identity {
@@ -65,8 +68,17 @@ pub(crate) struct RequestContext {
 }
 
 impl RequestContext {
-    pub(crate) fn new(session_token: Option<SessionToken>, presign: Option<Presign>, host: String) -> Self {
-        Self { session_token, presign, host, identity: Mutex::new(None) }
+    pub(crate) fn new(
+        session_token: Option<SessionToken>,
+        presign: Option<Presign>,
+        host: String,
+    ) -> Self {
+        Self {
+            session_token,
+            presign,
+            host,
+            identity: Mutex::new(None),
+        }
     }
 
     /// Runs `fut` with this context installed.

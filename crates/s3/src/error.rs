@@ -9,6 +9,8 @@ use mayfly_core::{Denied, TokenError};
 use mayfly_store::{Entity, StoreError};
 use s3s::{S3Error, S3ErrorCode};
 
+use crate::body::IngestError;
+
 /// Everything that can fail an S3 request inside Mayfly.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Failure {
@@ -24,6 +26,9 @@ pub(crate) enum Failure {
     /// The store failed or found nothing.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A request body failed its size, length or checksum checks.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
 }
 
 impl From<Failure> for S3Error {
@@ -44,6 +49,7 @@ impl From<Failure> for S3Error {
                 S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
             }
             Failure::Store(e) => store_error(e),
+            Failure::Ingest(e) => ingest_error(e),
         }
     }
 }
@@ -51,15 +57,23 @@ impl From<Failure> for S3Error {
 fn token_error(t: TokenError) -> S3Error {
     tracing::info!(error = %t, "session token refused");
     match t {
-        TokenError::Expired => S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired."),
+        TokenError::Expired => {
+            S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired.")
+        }
         TokenError::BadSignature
         | TokenError::IssuerMismatch
         | TokenError::AudienceMismatch
         | TokenError::NotYetValid
-        | TokenError::BadLifetime => S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied"),
-        TokenError::TooLarge | TokenError::Malformed | TokenError::UnsupportedHeader | TokenError::Claims(_) => {
-            S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Argument: X-Amz-Security-Token")
+        | TokenError::BadLifetime => {
+            S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
         }
+        TokenError::TooLarge
+        | TokenError::Malformed
+        | TokenError::UnsupportedHeader
+        | TokenError::Claims(_) => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Invalid Argument: X-Amz-Security-Token",
+        ),
     }
 }
 
@@ -69,30 +83,109 @@ fn store_error(e: StoreError) -> S3Error {
         StoreError::NotFound(entity) => match entity {
             Entity::Bucket => (C::NoSuchBucket, "The specified bucket does not exist."),
             Entity::Object => (C::NoSuchKey, "The specified key does not exist."),
-            Entity::Upload => (C::NoSuchUpload, "The specified multipart upload does not exist."),
-            Entity::Part => (C::InvalidPart, "One or more of the specified parts could not be found."),
-            Entity::Cors => (C::NoSuchCORSConfiguration, "The CORS configuration does not exist"),
-            Entity::Lifecycle => (C::NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"),
+            Entity::Upload => (
+                C::NoSuchUpload,
+                "The specified multipart upload does not exist.",
+            ),
+            Entity::Part => (
+                C::InvalidPart,
+                "One or more of the specified parts could not be found.",
+            ),
+            Entity::Cors => (
+                C::NoSuchCORSConfiguration,
+                "The CORS configuration does not exist",
+            ),
+            Entity::Lifecycle => (
+                C::NoSuchLifecycleConfiguration,
+                "The lifecycle configuration does not exist",
+            ),
             Entity::Account | Entity::Token | Entity::Blob => {
                 tracing::error!(error = %e, "store lookup failed");
-                (C::InternalError, "We encountered an internal error. Please try again.")
+                (
+                    C::InternalError,
+                    "We encountered an internal error. Please try again.",
+                )
             }
         },
-        StoreError::AlreadyExists(Entity::Bucket) => {
-            (C::BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
-        }
-        StoreError::AlreadyExists(_) => (C::OperationAborted, "A conflicting operation is in progress. Please try again."),
-        StoreError::BucketNotEmpty => (C::BucketNotEmpty, "The bucket you tried to delete is not empty."),
-        StoreError::InvalidPart { .. } => (C::InvalidPart, "One or more of the specified parts could not be found."),
-        StoreError::PreconditionFailed => (C::PreconditionFailed, "At least one of the preconditions you specified did not hold."),
-        StoreError::InvalidCursor => (C::InvalidArgument, "The continuation token provided is incorrect"),
+        StoreError::AlreadyExists(Entity::Bucket) => (
+            C::BucketAlreadyOwnedByYou,
+            "Your previous request to create the named bucket succeeded and you already own it.",
+        ),
+        StoreError::AlreadyExists(_) => (
+            C::OperationAborted,
+            "A conflicting operation is in progress. Please try again.",
+        ),
+        StoreError::BucketNotEmpty => (
+            C::BucketNotEmpty,
+            "The bucket you tried to delete is not empty.",
+        ),
+        StoreError::InvalidPart { .. } => (
+            C::InvalidPart,
+            "One or more of the specified parts could not be found.",
+        ),
+        StoreError::PreconditionFailed => (
+            C::PreconditionFailed,
+            "At least one of the preconditions you specified did not hold.",
+        ),
+        StoreError::InvalidCursor => (
+            C::InvalidArgument,
+            "The continuation token provided is incorrect",
+        ),
         StoreError::InvalidRange => (C::InvalidRange, "The requested range is not satisfiable"),
-        StoreError::Conflict(_) => (C::OperationAborted, "A conflicting operation is in progress. Please try again."),
-        StoreError::Body(_) => (C::IncompleteBody, "The request body could not be read completely."),
+        StoreError::Conflict(_) => (
+            C::OperationAborted,
+            "A conflicting operation is in progress. Please try again.",
+        ),
+        StoreError::Body(_) => (
+            C::IncompleteBody,
+            "The request body could not be read completely.",
+        ),
         StoreError::Backend(_) => {
             tracing::error!(error = %e, "store backend failed");
-            (C::InternalError, "We encountered an internal error. Please try again.")
+            (
+                C::InternalError,
+                "We encountered an internal error. Please try again.",
+            )
         }
+    };
+    S3Error::with_message(code, msg)
+}
+
+fn ingest_error(e: IngestError) -> S3Error {
+    use S3ErrorCode as C;
+    let (code, msg) = match e {
+        IngestError::TooLarge => (
+            C::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size",
+        ),
+        IngestError::LengthMismatch | IngestError::Body => (
+            C::IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        ),
+        IngestError::InvalidDigest => (
+            C::InvalidDigest,
+            "The Content-MD5 or checksum value that you specified is not valid.",
+        ),
+        IngestError::BadDigest => (
+            C::BadDigest,
+            "The Content-MD5 or checksum value that you specified did not match what the server received.",
+        ),
+        IngestError::MissingTrailer => (
+            C::InvalidRequest,
+            "The declared trailing checksum was not sent.",
+        ),
+        IngestError::Sha256Mismatch => (
+            C::Custom("XAmzContentSHA256Mismatch".into()),
+            "The provided x-amz-content-sha256 header does not match what was computed.",
+        ),
+        IngestError::ChunkSignature => (
+            C::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided.",
+        ),
+        IngestError::ChunkTooLarge => (
+            C::InvalidRequest,
+            "An aws-chunked chunk exceeds the maximum chunk size.",
+        ),
     };
     S3Error::with_message(code, msg)
 }
@@ -105,5 +198,8 @@ pub(crate) fn store(e: StoreError) -> S3Error {
 /// A generic internal error; the detail goes to the log only.
 pub(crate) fn internal(detail: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(error = %detail, "internal error");
-    S3Error::with_message(S3ErrorCode::InternalError, "We encountered an internal error. Please try again.")
+    S3Error::with_message(
+        S3ErrorCode::InternalError,
+        "We encountered an internal error. Please try again.",
+    )
 }

@@ -31,7 +31,10 @@ const SIGV2_REFUSED: &str =
 
 /// Runs every check; on success returns the per-request context and the (possibly wrapped)
 /// request for s3s.
-pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestContext, Request<Body>), S3Error> {
+pub(crate) fn check(
+    state: &S3State,
+    req: Request<Body>,
+) -> Result<(RequestContext, Request<Body>), S3Error> {
     let limits = &state.limits;
 
     let target_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
@@ -39,31 +42,52 @@ pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestConte
         return Err(s3_error!(InvalidURI, "request target too long"));
     }
 
-    check_header_sizes(req.headers(), limits.max_header_bytes, limits.max_user_metadata)?;
+    check_header_sizes(
+        req.headers(),
+        limits.max_header_bytes,
+        limits.max_user_metadata,
+    )?;
 
     let host = host_of(&req)?;
     if state.hosts.classify(&host).is_none() {
-        return Err(s3_error!(InvalidRequest, "this endpoint does not serve that host"));
+        return Err(s3_error!(
+            InvalidRequest,
+            "this endpoint does not serve that host"
+        ));
     }
 
     if req.method() == Method::POST
-        && single_header(req.headers(), "content-type")?
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+        && single_header(req.headers(), "content-type")?.is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
     {
-        return Err(s3_error!(NotImplemented, "browser-form POST uploads are not supported"));
+        return Err(s3_error!(
+            NotImplemented,
+            "browser-form POST uploads are not supported"
+        ));
     }
 
     let query = parse_query(req.uri().query())?;
     let auth_header = single_header(req.headers(), "authorization")?;
 
-    if query.iter().any(|(k, _)| k == "Signature" || k == "AWSAccessKeyId") {
+    if query
+        .iter()
+        .any(|(k, _)| k == "Signature" || k == "AWSAccessKeyId")
+    {
         return Err(s3_error!(InvalidRequest, "{}", SIGV2_REFUSED));
     }
-    let presigned = query.iter().any(|(k, _)| k.starts_with("X-Amz-") && k != "X-Amz-Security-Token");
+    let presigned = query
+        .iter()
+        .any(|(k, _)| k.starts_with("X-Amz-") && k != "X-Amz-Security-Token");
 
     let (signed_headers, presign) = match (auth_header, presigned) {
         (Some(_), true) => {
-            return Err(s3_error!(InvalidArgument, "Only one auth mechanism allowed"));
+            return Err(s3_error!(
+                InvalidArgument,
+                "Only one auth mechanism allowed"
+            ));
         }
         (Some(value), false) => {
             let rest = value
@@ -79,7 +103,10 @@ pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestConte
         (None, true) => {
             let algorithm = unique_param(&query, "X-Amz-Algorithm")?;
             if algorithm != Some("AWS4-HMAC-SHA256") {
-                return Err(s3_error!(AuthorizationQueryParametersError, "X-Amz-Algorithm must be AWS4-HMAC-SHA256"));
+                return Err(s3_error!(
+                    AuthorizationQueryParametersError,
+                    "X-Amz-Algorithm must be AWS4-HMAC-SHA256"
+                ));
             }
             let expires = unique_param(&query, "X-Amz-Expires")?
                 .and_then(|v| (v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 7).then_some(v))
@@ -93,14 +120,24 @@ pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestConte
                 })?;
             let date = unique_param(&query, "X-Amz-Date")?
                 .and_then(parse_amz_date)
-                .ok_or_else(|| s3_error!(AuthorizationQueryParametersError, "invalid X-Amz-Date"))?;
+                .ok_or_else(|| {
+                    s3_error!(AuthorizationQueryParametersError, "invalid X-Amz-Date")
+                })?;
             for name in ["X-Amz-Credential", "X-Amz-Signature"] {
                 if unique_param(&query, name)?.is_none() {
-                    return Err(s3_error!(AuthorizationQueryParametersError, "missing {}", name));
+                    return Err(s3_error!(
+                        AuthorizationQueryParametersError,
+                        "missing {}",
+                        name
+                    ));
                 }
             }
-            let signed = unique_param(&query, "X-Amz-SignedHeaders")?
-                .ok_or_else(|| s3_error!(AuthorizationQueryParametersError, "missing X-Amz-SignedHeaders"))?;
+            let signed = unique_param(&query, "X-Amz-SignedHeaders")?.ok_or_else(|| {
+                s3_error!(
+                    AuthorizationQueryParametersError,
+                    "missing X-Amz-SignedHeaders"
+                )
+            })?;
             (Some(split_signed(signed)), Some(Presign { date, expires }))
         }
         (None, false) => (None, None),
@@ -114,11 +151,17 @@ pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestConte
     let token_query = unique_param(&query, "X-Amz-Security-Token")?;
     let session_token = match (token_header, token_query) {
         (Some(_), Some(_)) => {
-            return Err(s3_error!(InvalidArgument, "Invalid Argument: X-Amz-Security-Token"));
+            return Err(s3_error!(
+                InvalidArgument,
+                "Invalid Argument: X-Amz-Security-Token"
+            ));
         }
         (Some(t), None) | (None, Some(t)) => {
             if t.is_empty() || t.len() > MAX_SESSION_TOKEN {
-                return Err(s3_error!(InvalidArgument, "Invalid Argument: X-Amz-Security-Token"));
+                return Err(s3_error!(
+                    InvalidArgument,
+                    "Invalid Argument: X-Amz-Security-Token"
+                ));
             }
             Some(mayfly_core::SessionToken::from_untrusted(t))
         }
@@ -129,7 +172,11 @@ pub(crate) fn check(state: &S3State, req: Request<Body>) -> Result<(RequestConte
     Ok((RequestContext::new(session_token, presign, host), req))
 }
 
-fn check_header_sizes(headers: &HeaderMap, max_total: usize, max_meta: usize) -> Result<(), S3Error> {
+fn check_header_sizes(
+    headers: &HeaderMap,
+    max_total: usize,
+    max_meta: usize,
+) -> Result<(), S3Error> {
     let mut total = 0usize;
     let mut meta = 0usize;
     for (name, value) in headers {
@@ -140,7 +187,10 @@ fn check_header_sizes(headers: &HeaderMap, max_total: usize, max_meta: usize) ->
         }
     }
     if total > max_total {
-        return Err(s3_error!(RequestHeaderSectionTooLarge, "request headers too large"));
+        return Err(s3_error!(
+            RequestHeaderSectionTooLarge,
+            "request headers too large"
+        ));
     }
     if meta > max_meta {
         return Err(s3_error!(MetadataTooLarge, "user metadata too large"));
@@ -160,9 +210,14 @@ fn host_of(req: &Request<Body>) -> Result<String, S3Error> {
 }
 
 /// One header value as text; a repeated header is refused rather than guessed at.
-pub(crate) fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, S3Error> {
+pub(crate) fn single_header<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+) -> Result<Option<&'a str>, S3Error> {
     let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else { return Ok(None) };
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
     if values.next().is_some() {
         return Err(s3_error!(InvalidArgument, "duplicate header: {}", name));
     }
@@ -173,7 +228,9 @@ pub(crate) fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Op
 }
 
 fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, S3Error> {
-    let Some(q) = query else { return Ok(Vec::new()) };
+    let Some(q) = query else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -191,20 +248,31 @@ fn unique_param<'a>(query: &'a [(String, String)], name: &str) -> Result<Option<
     let mut it = query.iter().filter(|(k, _)| k == name);
     let first = it.next();
     if it.next().is_some() {
-        return Err(s3_error!(AuthorizationQueryParametersError, "duplicate query parameter: {}", name));
+        return Err(s3_error!(
+            AuthorizationQueryParametersError,
+            "duplicate query parameter: {}",
+            name
+        ));
     }
     Ok(first.map(|(_, v)| v.as_str()))
 }
 
 fn split_signed(s: &str) -> Vec<String> {
-    s.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+    s.split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect()
 }
 
 /// `host` must be signed (the bucket may be in it), every `x-amz-*` header must be signed
 /// (for presigned URLs `x-amz-content-sha256` may be sent unsigned: the signature covers
 /// `UNSIGNED-PAYLOAD` and s3s checks the body against the header), and every signed header
 /// must be present.
-fn check_signed_headers(req: &Request<Body>, signed: &[String], presigned: bool) -> Result<(), S3Error> {
+fn check_signed_headers(
+    req: &Request<Body>,
+    signed: &[String],
+    presigned: bool,
+) -> Result<(), S3Error> {
     if !signed.iter().any(|h| h == "host") {
         return Err(s3_error!(AccessDenied, "the host header must be signed"));
     }
@@ -214,13 +282,20 @@ fn check_signed_headers(req: &Request<Body>, signed: &[String], presigned: bool)
             && !(presigned && n == "x-amz-content-sha256")
             && !signed.iter().any(|s| s == n)
         {
-            return Err(s3_error!(AccessDenied, "There were headers present in the request which were not signed"));
+            return Err(s3_error!(
+                AccessDenied,
+                "There were headers present in the request which were not signed"
+            ));
         }
     }
     for s in signed {
-        let present = req.headers().contains_key(s.as_str()) || (s == "host" && req.uri().authority().is_some());
+        let present = req.headers().contains_key(s.as_str())
+            || (s == "host" && req.uri().authority().is_some());
         if !present {
-            return Err(s3_error!(AccessDenied, "a signed header is missing from the request"));
+            return Err(s3_error!(
+                AccessDenied,
+                "a signed header is missing from the request"
+            ));
         }
     }
     Ok(())
@@ -239,15 +314,23 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
     let cap = limits.max_object_size.max(limits.max_part_size);
     let headers = req.headers();
     let content_length = single_header(headers, "content-length")?
-        .map(|v| v.parse::<u64>().map_err(|_| s3_error!(InvalidArgument, "invalid Content-Length")))
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| s3_error!(InvalidArgument, "invalid Content-Length"))
+        })
         .transpose()?;
     let decoded = single_header(headers, "x-amz-decoded-content-length")?
-        .map(|v| v.parse::<u64>().map_err(|_| s3_error!(InvalidArgument, "invalid x-amz-decoded-content-length")))
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| s3_error!(InvalidArgument, "invalid x-amz-decoded-content-length"))
+        })
         .transpose()?;
     let sha = single_header(headers, "x-amz-content-sha256")?;
     let streaming = sha.is_some_and(|s| s.starts_with("STREAMING-"));
-    let aws_chunked = single_header(headers, "content-encoding")?
-        .is_some_and(|ce| ce.split(',').any(|t| t.trim().eq_ignore_ascii_case("aws-chunked")));
+    let aws_chunked = single_header(headers, "content-encoding")?.is_some_and(|ce| {
+        ce.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"))
+    });
 
     if decoded.is_some_and(|d| d > cap) {
         return Err(entity_too_large());
@@ -255,13 +338,19 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
     if streaming {
         // Framing adds a bounded overhead per chunk; the decoded length is what is capped.
         if decoded.is_none() {
-            return Err(s3_error!(MissingContentLength, "missing x-amz-decoded-content-length"));
+            return Err(s3_error!(
+                MissingContentLength,
+                "missing x-amz-decoded-content-length"
+            ));
         }
     } else if content_length.is_some_and(|l| l > cap) {
         return Err(entity_too_large());
     }
     if aws_chunked && !streaming {
-        return Err(s3_error!(InvalidRequest, "aws-chunked encoding needs a STREAMING- x-amz-content-sha256"));
+        return Err(s3_error!(
+            InvalidRequest,
+            "aws-chunked encoding needs a STREAMING- x-amz-content-sha256"
+        ));
     }
     if streaming {
         let (parts, body) = req.into_parts();
@@ -272,7 +361,10 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
 }
 
 pub(crate) fn entity_too_large() -> S3Error {
-    S3Error::with_message(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
+    S3Error::with_message(
+        S3ErrorCode::EntityTooLarge,
+        "Your proposed upload exceeds the maximum allowed size",
+    )
 }
 
 #[cfg(test)]

@@ -50,14 +50,19 @@ impl EndpointHosts {
             }
         }
         if out.is_empty() {
-            return Err(InvalidHost { reason: "no hosts configured" });
+            return Err(InvalidHost {
+                reason: "no hosts configured",
+            });
         }
         Ok(Self { hosts: out })
     }
 
     /// The SPEC §5 default: the listen address as `host:port`, `localhost:port` when it is a
     /// loopback address, then every configured public host.
-    pub fn for_listener<S: AsRef<str>>(listen: SocketAddr, public: &[S]) -> Result<Self, InvalidHost> {
+    pub fn for_listener<S: AsRef<str>>(
+        listen: SocketAddr,
+        public: &[S],
+    ) -> Result<Self, InvalidHost> {
         let mut hosts = vec![listen.to_string()];
         if listen.ip().is_loopback() {
             hosts.push(format!("localhost:{}", listen.port()));
@@ -86,25 +91,35 @@ impl EndpointHosts {
         // `s3.example.com` resolves to the more specific endpoint.
         let mut best: Option<&str> = None;
         for base in &self.hosts {
-            if let Some(bucket) = host.strip_suffix(base.as_str()).and_then(|h| h.strip_suffix('.'))
+            if let Some(bucket) = host
+                .strip_suffix(base.as_str())
+                .and_then(|h| h.strip_suffix('.'))
                 && !bucket.is_empty()
                 && best.is_none_or(|b| b.len() > bucket.len())
             {
                 best = Some(&host[..bucket.len()]);
             }
         }
-        best.map(|b| Addressing::VirtualHosted { bucket: b.to_owned() })
+        best.map(|b| Addressing::VirtualHosted {
+            bucket: b.to_owned(),
+        })
     }
 }
 
 fn validate_host(h: &str) -> Result<(), InvalidHost> {
     if h.is_empty() || h.len() > 260 {
-        return Err(InvalidHost { reason: "must be 1 to 260 bytes" });
+        return Err(InvalidHost {
+            reason: "must be 1 to 260 bytes",
+        });
     }
     let (name, port) = if let Some(rest) = h.strip_prefix('[') {
-        let (ip, after) = rest.split_once(']').ok_or(InvalidHost { reason: "unclosed IPv6 literal" })?;
+        let (ip, after) = rest.split_once(']').ok_or(InvalidHost {
+            reason: "unclosed IPv6 literal",
+        })?;
         if ip.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(InvalidHost { reason: "bad IPv6 literal" });
+            return Err(InvalidHost {
+                reason: "bad IPv6 literal",
+            });
         }
         (None, after.strip_prefix(':'))
     } else {
@@ -121,9 +136,13 @@ fn validate_host(h: &str) -> Result<(), InvalidHost> {
     if let Some(n) = name
         && (n.is_empty()
             || n.split('.').any(|l| l.is_empty())
-            || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
     {
-        return Err(InvalidHost { reason: "bad host name" });
+        return Err(InvalidHost {
+            reason: "bad host name",
+        });
     }
     Ok(())
 }
@@ -138,8 +157,13 @@ impl S3Host for HostParser {
     fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
         match self.hosts.classify(host) {
             Some(Addressing::PathStyle) => Ok(VirtualHost::new(host)),
-            Some(Addressing::VirtualHosted { bucket }) => Ok(VirtualHost::new(host).with_bucket(bucket)),
-            None => Err(s3s::s3_error!(InvalidRequest, "this endpoint does not serve that host")),
+            Some(Addressing::VirtualHosted { bucket }) => {
+                Ok(VirtualHost::new(host).with_bucket(bucket))
+            }
+            None => Err(s3s::s3_error!(
+                InvalidRequest,
+                "this endpoint does not serve that host"
+            )),
         }
     }
 }
@@ -150,8 +174,11 @@ mod tests {
 
     #[test]
     fn loopback_listener_answers_for_localhost_too() {
-        let h = EndpointHosts::for_listener("127.0.0.1:9000".parse().expect("addr"), &["r2.example.com"])
-            .expect("hosts");
+        let h = EndpointHosts::for_listener(
+            "127.0.0.1:9000".parse().expect("addr"),
+            &["r2.example.com"],
+        )
+        .expect("hosts");
         assert!(h.contains("127.0.0.1:9000"));
         assert!(h.contains("LOCALHOST:9000"));
         assert!(h.contains("r2.example.com"));
@@ -164,7 +191,9 @@ mod tests {
         assert_eq!(h.classify("s3.example.com"), Some(Addressing::PathStyle));
         assert_eq!(
             h.classify("My-Bucket.S3.example.com"),
-            Some(Addressing::VirtualHosted { bucket: "my-bucket".into() })
+            Some(Addressing::VirtualHosted {
+                bucket: "my-bucket".into()
+            })
         );
         assert_eq!(
             h.classify("b.localhost:9000"),

@@ -42,15 +42,15 @@ pub(crate) fn is_muted(meta: &Metadata<'_>) -> bool {
 
 impl Subscriber for QuietS3s {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
-        if is_muted(meta) { Interest::never() } else { self.inner.register_callsite(meta) }
+        if is_muted(meta) {
+            Interest::never()
+        } else {
+            self.inner.register_callsite(meta)
+        }
     }
 
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
         !is_muted(meta) && self.inner.enabled(meta)
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        self.inner.max_level_hint()
     }
 
     fn new_span(&self, span: &Attributes<'_>) -> Id {
@@ -91,8 +91,7 @@ impl Subscriber for QuietS3s {
         self.inner.try_close(id)
     }
 
-    fn current_span(&self) -> tracing::span::Current {
+    fn current_span(&self) -> tracing_core::span::Current {
         self.inner.current_span()
     }
 }
-

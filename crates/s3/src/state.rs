@@ -58,8 +58,19 @@ pub struct S3State {
 
 impl S3State {
     /// A state with default [`Limits`].
-    pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>, clock: Clock, hosts: EndpointHosts) -> Self {
-        Self { meta, blobs, clock, hosts, limits: Limits::default() }
+    pub fn new(
+        meta: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Clock,
+        hosts: EndpointHosts,
+    ) -> Self {
+        Self {
+            meta,
+            blobs,
+            clock,
+            hosts,
+            limits: Limits::default(),
+        }
     }
 
     /// Replaces the size limits (tests use small ones).
@@ -77,6 +88,9 @@ impl S3State {
 
 impl std::fmt::Debug for S3State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3State").field("hosts", &self.hosts).field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("S3State")
+            .field("hosts", &self.hosts)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
