@@ -1,0 +1,219 @@
+//! The API client subcommands (`token`, `bucket`, `creds`): turn flags into `mayfly-client`
+//! calls and print the answers, as text for people or JSON for scripts. They work against
+//! Mayfly or Cloudflare alike.
+
+use anyhow::Context;
+use mayfly_client::{
+    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ListBucketsParams,
+    TempCredentialsRequest,
+};
+use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
+use serde_json::json;
+
+use crate::cli::{ApiTarget, BucketCommand, CredsCommand, TokenCommand};
+
+fn connect(target: &ApiTarget) -> anyhow::Result<(Client, AccountId)> {
+    let mut builder = Client::builder();
+    if let Some(url) = &target.api_url {
+        builder = builder.base_url(url.clone());
+    }
+    if let Some(token) = &target.api_token {
+        builder = builder.api_token(ApiToken::new(token.clone()));
+    }
+    let client = builder.build().context("cannot configure the API client")?;
+    let raw = target
+        .account_id
+        .as_deref()
+        .context("no account id: pass --account-id or set CLOUDFLARE_ACCOUNT_ID")?;
+    let account = AccountId::parse(raw).context("invalid account id")?;
+    Ok((client, account))
+}
+
+fn bucket_name(s: &str) -> anyhow::Result<BucketName> {
+    BucketName::parse(s).with_context(|| format!("invalid bucket name {s:?}"))
+}
+
+fn permission(s: &str) -> anyhow::Result<Permission> {
+    Permission::parse(s).with_context(|| format!("invalid permission {s:?}"))
+}
+
+fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// `mayfly token ...`.
+pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create {
+            target,
+            permission: p,
+            buckets,
+            name,
+            json,
+        } => {
+            let (client, account) = connect(&target)?;
+            let permission = permission(&p)?;
+            let buckets = buckets
+                .iter()
+                .map(|b| bucket_name(b))
+                .collect::<Result<Vec<_>, _>>()?;
+            let name = name.unwrap_or_else(|| format!("mayfly-cli {permission}"));
+            let req = CreateTokenRequest::new(name, permission).buckets(buckets);
+            let created = client.create_token(&account, &req).await?;
+            // The value and secret are printed because the user asked to create them: this is
+            // the only time they exist outside the caller's hands.
+            let value = created.value.expose_secret();
+            let secret = created.secret_access_key.expose_secret();
+            if json {
+                print_json(&json!({
+                    "id": created.info.id.as_str(),
+                    "name": created.info.name,
+                    "value": value,
+                    "access_key_id": created.info.id.as_str(),
+                    "secret_access_key": secret,
+                }))?;
+            } else {
+                println!("id:                {}", created.info.id);
+                println!("value:             {value}");
+                println!("access_key_id:     {}", created.info.id);
+                println!("secret_access_key: {secret}");
+                println!("The value is shown only now.");
+            }
+        }
+        TokenCommand::List { target, json } => {
+            let (client, account) = connect(&target)?;
+            let tokens = client.list_tokens(&account).await?;
+            if json {
+                let list: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        json!({
+                            "id": t.id.as_str(),
+                            "name": t.name,
+                            "status": t.status,
+                            "permission": t.permission.map(Permission::as_str),
+                            "buckets": t.buckets,
+                            "issued_on": t.issued_on,
+                            "expires_on": t.expires_on,
+                        })
+                    })
+                    .collect();
+                print_json(&json!(list))?;
+            } else {
+                for t in tokens {
+                    let perm = t.permission.map(Permission::as_str).unwrap_or("-");
+                    let buckets = t.buckets.map(|b| b.join(",")).unwrap_or_else(|| "*".into());
+                    println!(
+                        "{}  {:<8}  {:<17}  {:<20}  {}",
+                        t.id, t.status, perm, buckets, t.name
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { target, id } => {
+            let (client, account) = connect(&target)?;
+            let id = AccessKeyId::parse(&id).context("invalid token id")?;
+            client.revoke_token(&account, &id).await?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+/// `mayfly bucket ...`.
+pub async fn bucket(cmd: BucketCommand) -> anyhow::Result<()> {
+    match cmd {
+        BucketCommand::Create { target, name, json } => {
+            let (client, account) = connect(&target)?;
+            let b = client
+                .create_bucket(&account, &CreateBucketRequest::new(bucket_name(&name)?))
+                .await?;
+            if json {
+                print_json(&json!({"name": b.name.as_str(), "creation_date": b.creation_date}))?;
+            } else {
+                println!("created {}", b.name);
+            }
+        }
+        BucketCommand::List {
+            target,
+            name_contains,
+            json,
+        } => {
+            let (client, account) = connect(&target)?;
+            let mut params = ListBucketsParams {
+                name_contains,
+                ..ListBucketsParams::default()
+            };
+            let mut all = Vec::new();
+            // Follow cursors, bounded so a misbehaving server cannot loop us forever.
+            for _ in 0..10_000 {
+                let page = client.list_buckets(&account, &params).await?;
+                all.extend(page.buckets);
+                match page.cursor {
+                    Some(c) if params.cursor.as_deref() != Some(c.as_str()) => {
+                        params.cursor = Some(c)
+                    }
+                    Some(_) | None => break,
+                }
+            }
+            if json {
+                let list: Vec<_> = all
+                    .iter()
+                    .map(|b| json!({"name": b.name.as_str(), "creation_date": b.creation_date}))
+                    .collect();
+                print_json(&json!(list))?;
+            } else {
+                for b in all {
+                    println!("{}  {}", b.creation_date, b.name);
+                }
+            }
+        }
+        BucketCommand::Delete { target, name } => {
+            let (client, account) = connect(&target)?;
+            client.delete_bucket(&account, &bucket_name(&name)?).await?;
+            println!("deleted {name}");
+        }
+    }
+    Ok(())
+}
+
+/// `mayfly creds ...`.
+pub async fn creds(cmd: CredsCommand) -> anyhow::Result<()> {
+    match cmd {
+        CredsCommand::Create {
+            target,
+            bucket,
+            parent_access_key_id,
+            permission: p,
+            ttl,
+            prefixes,
+            objects,
+            json,
+        } => {
+            let (client, account) = connect(&target)?;
+            let parent = AccessKeyId::parse(&parent_access_key_id)
+                .context("invalid parent access key id")?;
+            let req = TempCredentialsRequest::new(bucket_name(&bucket)?, parent, permission(&p)?)
+                .ttl_seconds(ttl)
+                .prefixes(prefixes)
+                .objects(objects);
+            let c = client.create_temp_credentials(&account, &req).await?;
+            // Printing is the point of this command; the output is a credential.
+            let secret = c.secret_access_key.expose_secret();
+            let session = c.session_token.expose_secret();
+            if json {
+                print_json(&json!({
+                    "accessKeyId": c.access_key_id.as_str(),
+                    "secretAccessKey": secret,
+                    "sessionToken": session,
+                }))?;
+            } else {
+                println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id);
+                println!("export AWS_SECRET_ACCESS_KEY={secret}");
+                println!("export AWS_SESSION_TOKEN={session}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Bootstrapping a data directory: the first account and its admin-read-write API token.
+//!
+//! Used by `mayfly init` and by `mayfly serve` on an empty directory. A directory that already
+//! holds an account is refused without any write, so bootstrap credentials can only ever be
+//! produced (and printed) once. The token value exists only in the returned [`Bootstrap`]: the
+//! store keeps its SHA-256, which is also the token's S3 secret (SPEC §1).
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context;
+use mayfly_core::{AccessKeyId, AccountId, Permission, SecretAccessKey};
+use mayfly_store::{AccountRecord, MetadataStore, TokenRecord, TokenStatus};
+use zeroize::Zeroizing;
+
+/// Why bootstrapping refused to run.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The directory already has an account; nothing was changed.
+    #[error("data directory is already initialised (account {account}); nothing was changed")]
+    AlreadyInitialised {
+        /// The existing account.
+        account: AccountId,
+    },
+    /// The store failed.
+    #[error("storage error: {0}")]
+    Store(#[from] mayfly_store::StoreError),
+    /// The OS random source failed.
+    #[error("OS random source unavailable")]
+    Random,
+}
+
+/// The credentials a fresh data directory starts with. `Debug` is redacted.
+pub struct Bootstrap {
+    /// The new account.
+    pub account_id: AccountId,
+    /// The admin token's id, which is also its S3 access key id.
+    pub token_id: AccessKeyId,
+    /// The token value (bearer secret). Shown once, never stored.
+    pub api_token: Zeroizing<String>,
+    /// `hex(sha256(api_token))`: the token's S3 secret access key.
+    pub secret_access_key: SecretAccessKey,
+}
+
+impl fmt::Debug for Bootstrap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bootstrap")
+            .field("account_id", &self.account_id)
+            .field("token_id", &self.token_id)
+            .field("api_token", &"<redacted>")
+            .field("secret_access_key", &self.secret_access_key)
+            .finish()
+    }
+}
+
+impl Bootstrap {
+    /// The documented `mayfly init --json` object. Contains secrets: print it only on request.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "account_id": self.account_id.as_str(),
+            "api_token": self.api_token.as_str(),
+            "token_id": self.token_id.as_str(),
+            "access_key_id": self.token_id.as_str(),
+            // Printing the secret is the point of bootstrap output.
+            "secret_access_key": self.secret_access_key.expose_secret(),
+        })
+    }
+
+    /// Human-readable lines for a terminal.
+    pub fn to_text(&self) -> String {
+        format!(
+            "account_id:        {}\napi_token:         {}\ntoken_id:          {}\naccess_key_id:     {}\nsecret_access_key: {}\n",
+            self.account_id,
+            self.api_token.as_str(),
+            self.token_id,
+            self.token_id,
+            self.secret_access_key.expose_secret(),
+        )
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], InitError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|_| InitError::Random)?;
+    Ok(buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// A 40-character token value from 240 random bits, in the URL-safe base64 alphabet (the shape
+/// of Cloudflare's API tokens).
+fn token_value() -> Result<Zeroizing<String>, InitError> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = Zeroizing::new(random_bytes::<30>()?);
+    let mut out = Zeroizing::new(String::with_capacity(40));
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        for shift in [18u32, 12, 6, 0] {
+            out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the first account and its admin token, unless the store already has an account.
+pub async fn bootstrap(meta: &dyn MetadataStore, now: u64) -> Result<Bootstrap, InitError> {
+    if let Some(existing) = meta.list_accounts().await?.into_iter().next() {
+        return Err(InitError::AlreadyInitialised {
+            account: existing.id,
+        });
+    }
+    let account_id =
+        AccountId::parse(&hex(&random_bytes::<16>()?)).map_err(|_| InitError::Random)?;
+    let token_id =
+        AccessKeyId::parse(&hex(&random_bytes::<16>()?)).map_err(|_| InitError::Random)?;
+    let api_token = token_value()?;
+    let secret_access_key = SecretAccessKey::from_token_value(&api_token);
+    meta.create_account(AccountRecord {
+        id: account_id.clone(),
+        name: "default".to_owned(),
+        created_at: now,
+    })
+    .await?;
+    meta.create_token(TokenRecord {
+        id: token_id.clone(),
+        account: account_id.clone(),
+        name: "bootstrap admin".to_owned(),
+        permission: Permission::AdminReadWrite,
+        buckets: None,
+        secret: secret_access_key.clone(),
+        status: TokenStatus::Active,
+        created_at: now,
+        expires_at: None,
+    })
+    .await?;
+    Ok(Bootstrap {
+        account_id,
+        token_id,
+        api_token,
+        secret_access_key,
+    })
+}
+
+/// `mayfly init`: opens (creating) the data directory and bootstraps it.
+pub async fn init_data_dir(data_dir: &Path, now: u64) -> anyhow::Result<Bootstrap> {
+    let store = mayfly_store_local::LocalStore::open(data_dir)
+        .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
+    Ok(bootstrap(store.metadata().as_ref(), now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_values_are_40_url_safe_chars_and_differ() {
+        let a = token_value().expect("random");
+        let b = token_value().expect("random");
+        assert_eq!(a.len(), 40);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_ne!(*a, *b);
+    }
+
+    #[tokio::test]
+    async fn second_bootstrap_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = mayfly_store_local::LocalStore::open(dir.path()).expect("open");
+        let meta = store.metadata();
+        let first = bootstrap(meta.as_ref(), 1_750_000_000)
+            .await
+            .expect("first");
+        let token = meta.get_token(&first.token_id).await.expect("token");
+        assert_eq!(token.permission, Permission::AdminReadWrite);
+        assert!(token.secret.ct_eq(&first.secret_access_key));
+        assert!(format!("{first:?}").contains("<redacted>"));
+        assert!(!format!("{first:?}").contains(first.api_token.as_str()));
+
+        let again = bootstrap(meta.as_ref(), 1_750_000_001).await;
+        assert!(matches!(again, Err(InitError::AlreadyInitialised { .. })));
+        assert_eq!(meta.list_accounts().await.expect("accounts").len(), 1);
+        assert_eq!(
+            meta.list_tokens(&first.account_id)
+                .await
+                .expect("tokens")
+                .len(),
+            1
+        );
+    }
+}
