@@ -833,7 +833,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_b1":"*"}}}}]}}"#
+                    r#"{{"name":"a","policies":[{{"effect":"allow","permission_groups":[{{"id":"bf7481a1826f439697cb59a20b22293e"}}],"resources":{{"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_bkt1":"*"}}}}]}}"#
                 ),
                 "/policies/0/resources",
             ),

@@ -1,0 +1,13 @@
+//! mayfly-api integration tests: the router driven with `oneshot` against a real
+//! `mayfly-store-local` in a temporary directory. One binary, one module per topic.
+
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
+mod support;
+
+mod auth;
+mod buckets;
+mod credentials;
+mod routes;
+mod schema;
+mod tokens;
