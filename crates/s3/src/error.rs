@@ -187,7 +187,12 @@ fn ingest_error(e: IngestError) -> S3Error {
             "An aws-chunked chunk exceeds the maximum chunk size.",
         ),
     };
-    S3Error::with_message(code, msg)
+    let custom = matches!(code, C::Custom(_));
+    let mut err = S3Error::with_message(code, msg);
+    if custom {
+        err.set_status_code(StatusCode::BAD_REQUEST);
+    }
+    err
 }
 
 /// Shorthand for handlers: `store_call().await.map_err(store)?`.

@@ -1,0 +1,5 @@
+mod common;
+mod enforcement;
+mod gaps;
+mod ops;
+mod signing;

@@ -1,0 +1,4 @@
+//! Integration tests: the router in process, store-local in a tempdir, requests signed by a
+//! small SigV4 signer written from the AWS spec (independent of s3s's verifier).
+
+mod s3;
