@@ -1,0 +1,253 @@
+//! Conformance checks for blob stores: round trips, ranges, chunk bounds, idempotent delete,
+//! failed writes leaving nothing, the listing cutoff, multipart reads and orphan collection.
+
+use std::io;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream;
+
+use super::{Subject, assert_err, new_bucket, object_record, ok, pseudo_random, put_blob};
+use crate::gc::collect_orphans;
+use crate::{
+    BlobId, BlobRef, ByteStream, Entity, ObjectPart, READ_CHUNK, StoreError, UploadId,
+    UploadRecord, WriteCondition, collect_stream, read_object,
+};
+
+async fn read_all(s: &Subject, id: &BlobId, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
+    let body = ok(s.blobs.read(id, range).await, "open blob");
+    collect_stream(body).await.expect("read blob")
+}
+
+/// Bytes come back exactly, whole or by range; bad ranges are InvalidRange.
+pub async fn blob_round_trip_and_ranges(s: &Subject) {
+    let data = pseudo_random(200_003, 1);
+    let id = put_blob(s, &data).await;
+    assert_eq!(ok(s.blobs.size(&id).await, "size"), data.len() as u64);
+    assert_eq!(read_all(s, &id, None).await, data);
+    let n = data.len() as u64;
+    for (lo, hi) in [
+        (0, 0),
+        (0, 1),
+        (10, 20),
+        (65_535, 65_537),
+        (n - 1, n),
+        (n, n),
+        (0, n),
+        (1, n - 1),
+    ] {
+        let got = read_all(s, &id, Some(lo..hi)).await;
+        assert_eq!(got, &data[lo as usize..hi as usize], "range {lo}..{hi}");
+    }
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 5..4;
+    let bad = |e: &StoreError| matches!(e, StoreError::InvalidRange);
+    assert_err(
+        s.blobs.read(&id, Some(backwards)).await.map(|_| ()),
+        bad,
+        "backwards",
+    );
+    assert_err(
+        s.blobs.read(&id, Some(0..n + 1)).await.map(|_| ()),
+        bad,
+        "past the end",
+    );
+    let empty = put_blob(s, b"").await;
+    assert_eq!(ok(s.blobs.size(&empty).await, "empty size"), 0);
+    assert!(read_all(s, &empty, None).await.is_empty());
+    assert_ne!(empty, id, "fresh id per write");
+}
+
+/// Reads yield chunks no larger than READ_CHUNK, whatever the write chunking was.
+pub async fn blob_reads_are_chunked(s: &Subject) {
+    let data = pseudo_random(5 * READ_CHUNK + 17, 2);
+    let one_chunk: ByteStream = Box::pin(stream::iter([Ok::<_, io::Error>(Bytes::from(
+        data.clone(),
+    ))]));
+    let written = ok(s.blobs.write(one_chunk).await, "write one big chunk");
+    let mut body = ok(s.blobs.read(&written.id, None).await, "open");
+    let mut total = 0usize;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        let chunk = chunk.expect("chunk");
+        assert!(chunk.len() <= READ_CHUNK, "chunk of {} bytes", chunk.len());
+        total += chunk.len();
+    }
+    assert_eq!(total, data.len());
+}
+
+/// Deleting is idempotent; reading or sizing a deleted blob is NotFound(Blob).
+pub async fn blob_delete_is_idempotent(s: &Subject) {
+    let id = put_blob(s, b"bytes").await;
+    ok(s.blobs.delete(&id).await, "delete");
+    ok(s.blobs.delete(&id).await, "delete again");
+    ok(
+        s.blobs.delete(&BlobId::random()).await,
+        "delete never-written",
+    );
+    let gone = |e: &StoreError| e.is_not_found(Entity::Blob);
+    assert_err(
+        s.blobs.read(&id, None).await.map(|_| ()),
+        gone,
+        "read deleted",
+    );
+    assert_err(s.blobs.size(&id).await, gone, "size deleted");
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("client went away")]
+struct ClientGone;
+
+/// A body that fails mid-way yields StoreError::Body carrying the caller's error, and leaves
+/// no blob behind.
+pub async fn blob_failed_write_leaves_nothing(s: &Subject) {
+    let before = ok(s.blobs.list_blobs(u64::MAX).await, "list before");
+    let failing: ByteStream = Box::pin(stream::iter([
+        Ok(Bytes::from(pseudo_random(300_000, 3))),
+        Err(io::Error::other(ClientGone)),
+    ]));
+    match s.blobs.write(failing).await {
+        Err(StoreError::Body(err)) => {
+            assert!(
+                err.get_ref().is_some_and(|inner| inner.is::<ClientGone>()),
+                "original error kept"
+            );
+        }
+        other => panic!("expected Body error, got {other:?}"),
+    }
+    assert_eq!(
+        ok(s.blobs.list_blobs(u64::MAX).await, "list after"),
+        before,
+        "no partial blob visible"
+    );
+}
+
+/// list_blobs only returns blobs written before the cutoff.
+pub async fn blob_list_respects_cutoff(s: &Subject) {
+    let a = put_blob(s, b"a").await;
+    let b = put_blob(s, b"b").await;
+    let all = ok(s.blobs.list_blobs(u64::MAX).await, "list all");
+    assert!(all.contains(&a) && all.contains(&b));
+    assert!(ok(s.blobs.list_blobs(0).await, "nothing before 1970").is_empty());
+}
+
+/// read_object concatenates part blobs and slices ranges across part boundaries.
+pub async fn read_object_spans_parts(s: &Subject) {
+    let sizes = [70_000usize, 1, 0, 130_000, 5];
+    let datas: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| pseudo_random(*n, 10 + i as u64))
+        .collect();
+    let mut parts = Vec::new();
+    for (i, d) in datas.iter().enumerate() {
+        let blob = put_blob(s, d).await;
+        parts.push(ObjectPart {
+            part_number: u32::try_from(i + 1).unwrap_or(1),
+            size: d.len() as u64,
+            etag: String::new(),
+            checksums: Default::default(),
+            blob,
+        });
+    }
+    let whole: Vec<u8> = datas.concat();
+    let blob = BlobRef::Parts(parts);
+    let n = whole.len() as u64;
+    let blobs: Arc<dyn crate::BlobStore> = Arc::clone(&s.blobs);
+    for range in [
+        None,
+        Some(0..n),
+        Some(69_999..70_002),
+        Some(70_000..70_001),
+        Some(5..n - 3),
+        Some(n..n),
+        Some(200_000..n),
+    ] {
+        let body = ok(
+            read_object(Arc::clone(&blobs), &blob, range.clone()).await,
+            "open object",
+        );
+        let got = collect_stream(body).await.expect("read object");
+        let want = match &range {
+            Some(r) => &whole[r.start as usize..r.end as usize],
+            None => &whole[..],
+        };
+        assert_eq!(got, want, "range {range:?}");
+    }
+    assert_err(
+        read_object(Arc::clone(&blobs), &blob, Some(0..n + 1))
+            .await
+            .map(|_| ()),
+        |e| matches!(e, StoreError::InvalidRange),
+        "past the end",
+    );
+    let single = put_blob(s, b"single").await;
+    let body = ok(
+        read_object(blobs, &BlobRef::Single(single), Some(1..4)).await,
+        "single",
+    );
+    assert_eq!(collect_stream(body).await.expect("read"), b"ing");
+}
+
+/// Orphan collection deletes blobs no record references and keeps objects' and parts' blobs.
+pub async fn gc_deletes_only_orphans(s: &Subject) {
+    let b = new_bucket(s, 1, "gc-bucket").await;
+    let live = put_blob(s, b"live").await;
+    ok(
+        s.meta
+            .put_object(
+                object_record(&b, "k", live.clone(), 4),
+                WriteCondition::None,
+            )
+            .await,
+        "put",
+    );
+    let part = put_blob(s, b"part").await;
+    let upload = UploadRecord {
+        bucket: b.clone(),
+        key: "mp".to_owned(),
+        upload_id: UploadId::random(),
+        initiated_ms: 1,
+        headers: Default::default(),
+        user_metadata: Default::default(),
+        checksum_algorithm: None,
+        checksum_type: None,
+    };
+    ok(s.meta.create_upload(upload.clone()).await, "upload");
+    let part_record = crate::PartRecord {
+        part_number: 1,
+        size: 4,
+        etag: "e".to_owned(),
+        last_modified_ms: 1,
+        checksums: Default::default(),
+        blob: part.clone(),
+    };
+    ok(
+        s.meta
+            .put_part(&b, "mp", &upload.upload_id, part_record)
+            .await,
+        "part",
+    );
+    let orphan = put_blob(s, b"orphan").await;
+
+    let young = ok(
+        collect_orphans(&*s.meta, &*s.blobs, 1_000, 0).await,
+        "nothing old enough",
+    );
+    assert_eq!(
+        young.deleted, 0,
+        "blobs written after the cutoff are never collected"
+    );
+    let report = ok(
+        collect_orphans(&*s.meta, &*s.blobs, u64::MAX, 0).await,
+        "collect",
+    );
+    assert_eq!(report.deleted, 1);
+    assert_eq!(report.examined, 3);
+    assert_err(
+        s.blobs.size(&orphan).await,
+        |e| e.is_not_found(Entity::Blob),
+        "orphan deleted",
+    );
+    ok(s.blobs.size(&live).await, "object blob kept");
+    ok(s.blobs.size(&part).await, "part blob kept");
+}
