@@ -11,6 +11,8 @@ pub mod commands;
 pub mod config;
 pub mod init;
 pub mod logging;
+pub mod metrics;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,51 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Creds(cmd) => commands::creds(cmd).await.map(|()| ExitCode::SUCCESS),
-        Command::Serve(_) => anyhow::bail!("`serve` is not built yet"),
+        Command::Serve(args) => {
+            let config = config::ServeConfig::resolve(args)?;
+            logging::init(config.log_format);
+            serve_until_signal(&config)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `mayfly serve`: start, announce, write the ready file, run until SIGTERM/SIGINT, drain.
+async fn serve_until_signal(config: &config::ServeConfig) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let running = serve::start(config, mayfly_store::Clock::system()).await?;
+    tokio::spawn(metrics::upkeep_loop());
+    {
+        let mut out = std::io::stdout().lock();
+        out.write_all(serve::banner(&running).as_bytes())?;
+        out.flush()?;
+    }
+    if let Some(path) = &config.ready_file {
+        serve::write_ready_file(path, &running)?;
+    }
+    let stop = running.stop_handle();
+    let wait = running.wait();
+    tokio::pin!(wait);
+    let result = tokio::select! {
+        r = &mut wait => match r {
+            Ok(()) => Err(anyhow::anyhow!("servers stopped unexpectedly")),
+            Err(e) => Err(e),
+        },
+        sig = serve::shutdown_signal() => {
+            let sig = sig?;
+            tracing::info!(signal = sig, "shutting down: draining in-flight requests");
+            stop.stop();
+            wait.await
+        }
+    };
+    if let Some(path) = &config.ready_file {
+        // A stale ready file would tell a supervisor we are still up.
+        let _ = std::fs::remove_file(path);
+    }
+    if result.is_ok() {
+        tracing::info!("stopped cleanly");
+    }
+    result
 }

@@ -1,0 +1,257 @@
+//! Wiring: open the local store, bootstrap an empty one, bind both listeners, mount the API
+//! router (plus `/healthz` and `/metrics`) and the S3 router, and serve them until told to
+//! stop. [`start`] is what `mayfly serve` runs and what in-process tests call.
+//!
+//! Shutdown is graceful: [`Running::shutdown`] stops accepting, in-flight requests finish
+//! (bounded by [`DRAIN_TIMEOUT`]), then [`Running::wait`] returns.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use mayfly_store::Clock;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::ServeConfig;
+use crate::init::{Bootstrap, InitError, bootstrap};
+use crate::metrics::{self, Listener};
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A started server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the API listener is bound (the real port when 0 was asked for).
+    pub api_addr: SocketAddr,
+    /// Where the S3 listener is bound.
+    pub s3_addr: SocketAddr,
+    /// The credentials created because the data directory was empty; `None` on every later
+    /// start, so they are printed at most once.
+    pub bootstrap: Option<Bootstrap>,
+    stop: StopHandle,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// The API base URL, ending in `/client/v4`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/client/v4", self.api_addr)
+    }
+
+    /// The S3 endpoint URL.
+    pub fn s3_url(&self) -> String {
+        format!("http://{}", self.s3_addr)
+    }
+
+    /// Stops accepting connections; in-flight requests drain. Idempotent.
+    pub fn shutdown(&self) {
+        self.stop.stop();
+    }
+
+    /// A handle that can stop the server after [`Running::wait`] has taken it.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Waits for both servers to finish (after [`Running::shutdown`], or on a server error),
+    /// giving in-flight requests at most [`DRAIN_TIMEOUT`] once shutdown has begun.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut stop = self.stop.0.subscribe();
+        let servers = std::mem::take(&mut self.servers);
+        let all = async {
+            for s in servers {
+                s.await
+                    .context("server task panicked")?
+                    .context("server failed")?;
+            }
+            anyhow::Ok(())
+        };
+        tokio::pin!(all);
+        tokio::select! {
+            r = &mut all => return r,
+            _ = stop.wait_for(|s| *s) => {}
+        }
+        match tokio::time::timeout(DRAIN_TIMEOUT, all).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_secs = DRAIN_TIMEOUT.as_secs(),
+                    "drain timed out; exiting with requests in flight"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Stops a [`Running`] server from anywhere.
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<watch::Sender<bool>>);
+
+impl StopHandle {
+    /// Begins a graceful shutdown. Idempotent.
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// Opens the store in `data_dir`, bootstrapping it if it holds no account.
+async fn open_store(
+    data_dir: &Path,
+    clock: &Clock,
+) -> anyhow::Result<(mayfly_store_local::LocalStore, Option<Bootstrap>)> {
+    let dir = data_dir.to_owned();
+    let store = tokio::task::spawn_blocking(move || mayfly_store_local::LocalStore::open(&dir))
+        .await
+        .context("store open task panicked")?
+        .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
+    let boot = match bootstrap(store.metadata().as_ref(), clock.now()).await {
+        Ok(b) => Some(b),
+        Err(InitError::AlreadyInitialised { .. }) => None,
+        Err(e) => return Err(e).context("cannot initialise the data directory"),
+    };
+    Ok((store, boot))
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Starts both servers and returns once both listeners accept connections.
+pub async fn start(config: &ServeConfig, clock: Clock) -> anyhow::Result<Running> {
+    let (store, boot) = open_store(&config.data_dir, &clock).await?;
+    let api_listener = TcpListener::bind(config.api_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (API)", config.api_listen))?;
+    let s3_listener = TcpListener::bind(config.s3_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (S3)", config.s3_listen))?;
+    let api_addr = api_listener.local_addr()?;
+    let s3_addr = s3_listener.local_addr()?;
+
+    let hosts = mayfly_s3::EndpointHosts::for_listener(s3_addr, &config.public_s3_hosts)
+        .context("invalid --public-s3-host")?;
+    // Minted credentials name the public host when there is one, else the listen address.
+    let audience = config
+        .public_s3_hosts
+        .first()
+        .cloned()
+        .unwrap_or_else(|| s3_addr.to_string());
+
+    let _ = metrics::handle();
+    let api_state = mayfly_api::ApiState::new(
+        store.metadata(),
+        clock.clone(),
+        mayfly_api::ApiConfig::new(audience),
+    );
+    let api = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .merge(mayfly_api::router(api_state))
+        .layer(axum::middleware::from_fn_with_state(
+            Listener::Api,
+            metrics::track,
+        ));
+    let s3_state = mayfly_s3::S3State::new(store.metadata(), store.blobs(), clock, hosts);
+    let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(
+        Listener::S3,
+        metrics::track,
+    ));
+
+    let stop = StopHandle(Arc::new(watch::channel(false).0));
+    let store = Arc::new(store);
+    let serve = |listener: TcpListener, app: Router| {
+        let mut rx = stop.0.subscribe();
+        // The store (and its directory lock) lives as long as any server does.
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let result = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                })
+                .await;
+            drop(store);
+            result
+        })
+    };
+    let servers = vec![serve(api_listener, api), serve(s3_listener, s3)];
+    tracing::info!(api = %api_addr, s3 = %s3_addr, data_dir = %config.data_dir.display(), "mayfly serving");
+    Ok(Running {
+        api_addr,
+        s3_addr,
+        bootstrap: boot,
+        stop,
+        servers,
+    })
+}
+
+/// Writes `{"api_url","s3_url","pid"}` to `path` atomically (temp file + rename), so a reader
+/// never sees a partial file.
+pub fn write_ready_file(path: &Path, running: &Running) -> anyhow::Result<()> {
+    let body = serde_json::json!({
+        "api_url": running.api_url(),
+        "s3_url": running.s3_url(),
+        "pid": std::process::id(),
+    });
+    let file_name = path
+        .file_name()
+        .context("ready file path has no file name")?;
+    let mut tmp_name = file_name.to_owned();
+    tmp_name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    std::fs::write(&tmp, format!("{body}\n"))
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot install SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot install SIGINT handler")?;
+        tokio::select! {
+            _ = term.recv() => Ok("SIGTERM"),
+            _ = int.recv() => Ok("SIGINT"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot install Ctrl-C handler")?;
+        Ok("Ctrl-C")
+    }
+}
+
+/// The text `serve` prints on stdout once ready.
+pub fn banner(running: &Running) -> String {
+    let mut out = format!(
+        "Mayfly is ready.\n  API base URL: {}\n  S3 endpoint:  {}\n",
+        running.api_url(),
+        running.s3_url()
+    );
+    if let Some(b) = &running.bootstrap {
+        out.push_str(
+            "\nEmpty data directory: created an account and an admin-read-write API token.\n\
+             These credentials are shown ONCE and never again; save them now.\n",
+        );
+        out.push_str(&b.to_text());
+        out.push_str(&format!(
+            "\nTry it:\n  export CLOUDFLARE_BASE_URL={}\n  export CLOUDFLARE_API_TOKEN={}\n  export CLOUDFLARE_ACCOUNT_ID={}\n",
+            running.api_url(),
+            b.api_token.as_str(),
+            b.account_id
+        ));
+    }
+    out
+}
