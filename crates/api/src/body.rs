@@ -259,7 +259,11 @@ impl Fields {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(s) => Ok(s),
-                    other => Err(RequestError::field(
+                    other @ (Value::Null
+                    | Value::Bool(_)
+                    | Value::Number(_)
+                    | Value::Array(_)
+                    | Value::Object(_)) => Err(RequestError::field(
                         format!("{pointer}/{i}"),
                         format!("must be a string, not {}", type_name(&other)),
                     )
@@ -304,7 +308,11 @@ impl Fields {
                         map,
                         prefix: format!("{pointer}/{i}"),
                     }),
-                    other => Err(RequestError::field(
+                    other @ (Value::Null
+                    | Value::Bool(_)
+                    | Value::Number(_)
+                    | Value::String(_)
+                    | Value::Array(_)) => Err(RequestError::field(
                         format!("{pointer}/{i}"),
                         format!("must be an object, not {}", type_name(&other)),
                     )

@@ -846,7 +846,7 @@ mod tests {
             ),
             (r#"{"name":"a","policies":[]}"#.to_owned(), "/policies"),
             (
-                format!(r#"{{"name":"a","permission":"admin-read-write","policies":[]}}"#),
+                r#"{"name":"a","permission":"admin-read-write","policies":[]}"#.to_owned(),
                 "/permission",
             ),
         ];

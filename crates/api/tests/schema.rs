@@ -15,15 +15,15 @@ const OPENAPI: &str = concat!(
 fn to_json_schema(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            if map.remove("nullable") == Some(Value::Bool(true)) {
-                if let Some(Value::String(t)) = map.get("type").cloned() {
-                    map.insert("type".into(), json!([t, "null"]));
-                }
+            if map.remove("nullable") == Some(Value::Bool(true))
+                && let Some(Value::String(t)) = map.get("type").cloned()
+            {
+                map.insert("type".into(), json!([t, "null"]));
             }
             map.values_mut().for_each(to_json_schema);
         }
         Value::Array(items) => items.iter_mut().for_each(to_json_schema),
-        _ => {}
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
     }
 }
 

@@ -11,3 +11,4 @@ mod credentials;
 mod routes;
 mod schema;
 mod tokens;
+mod wire;
