@@ -207,3 +207,51 @@ async fn blob_written_before_a_crash_is_collected_after_restart() {
     let kept: AccountRecord = s.meta.get_account(&account).await.expect("metadata intact");
     assert_eq!(kept.id, account);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_writers_with_real_blobs_leave_only_the_winners_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(dir.path()).expect("open");
+    let s = subject(&store);
+    let bucket = new_bucket(&s, 1, "race-bytes").await;
+    let mut tasks = Vec::new();
+    for i in 0..16u8 {
+        let (meta, blobs, bucket) = (s.meta.clone(), s.blobs.clone(), bucket.clone());
+        tasks.push(tokio::spawn(async move {
+            // The full S3 write protocol: bytes first, then the record, then delete the garbage.
+            let body = mayfly_store::bytes_stream(vec![i; 10_000], 4096);
+            let written = blobs.write(body).await.expect("write");
+            let mut record = object_record(&bucket, "hot", written.id, written.size);
+            record.etag = format!("writer-{i}");
+            let garbage = meta
+                .put_object(record, WriteCondition::None)
+                .await
+                .expect("put");
+            for id in garbage {
+                blobs.delete(&id).await.expect("delete garbage");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer task");
+    }
+    let winner = s.meta.get_object(&bucket, "hot").await.expect("winner");
+    let left = s.blobs.list_blobs(u64::MAX).await.expect("list");
+    assert_eq!(
+        left,
+        winner.blob.blob_ids(),
+        "exactly the winner's blob remains"
+    );
+    let body = s.blobs.read(&left[0], None).await.expect("read");
+    let bytes = mayfly_store::collect_stream(body).await.expect("bytes");
+    let writer: u8 = winner
+        .etag
+        .trim_start_matches("writer-")
+        .parse()
+        .expect("etag");
+    assert_eq!(
+        bytes,
+        vec![writer; 10_000],
+        "record and bytes belong to the same writer"
+    );
+}
