@@ -29,6 +29,9 @@
 //! | 413    | 6005  | body larger than the limit (D) |
 //! | 415    | 6003  | `Content-Type` present and not JSON (D) |
 //! | 500    | 10001 | internal failure: generic message, detail only in the log (CF wire) |
+//!
+//! 409 answers carry `x-should-retry: false`, which the official SDKs honour (wire captures),
+//! so a deterministic conflict is raised at once instead of after three retries.
 
 use std::borrow::Cow;
 
@@ -523,7 +526,16 @@ impl IntoResponse for ApiError {
                 pointer: p.to_owned(),
             }),
         };
-        error_response(self.status(), &[item])
+        let mut response = error_response(self.status(), &[item]);
+        if self.status() == StatusCode::CONFLICT {
+            // The SDKs retry 409 three times unless told otherwise; our conflicts are
+            // deterministic (the bucket exists, is not empty), so retrying only delays the error.
+            response.headers_mut().insert(
+                "x-should-retry",
+                axum::http::HeaderValue::from_static("false"),
+            );
+        }
+        response
     }
 }
 

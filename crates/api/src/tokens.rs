@@ -31,7 +31,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKey};
@@ -42,7 +42,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::ApiState;
 use crate::auth::{ApiPath, Caller};
-use crate::body::{Fields, JsonBody, pointer_token};
+use crate::body::{Fields, JsonBody, QueryParams, pointer_token};
 use crate::envelope::{ResultInfo, ok, ok_list};
 use crate::error::{ApiError, Forbidden, Internal, NotFound, RequestError};
 use crate::time::{parse_rfc3339, rfc3339};
@@ -56,6 +56,10 @@ const VALUE_LEN: usize = 40;
 
 /// Longest token name (Cloudflare's limit).
 const MAX_NAME_LEN: usize = 120;
+
+/// Tokens per page when `per_page` is absent, and the most a page may hold.
+const DEFAULT_PER_PAGE: u64 = 20;
+const MAX_PER_PAGE: u64 = 1000;
 
 /// Most buckets one token may be limited to.
 const MAX_BUCKETS: usize = 1000;
@@ -563,30 +567,60 @@ pub(crate) async fn create(
     Err(Internal::new("token id or secret collided twice").into())
 }
 
-/// `GET /accounts/{account_id}/tokens`.
+/// `page`/`per_page` of a page-numbered listing (1-based; 1..=1000 per page).
+fn page_params(query: &QueryParams) -> Result<(u64, u64), ApiError> {
+    let number = |name: &str, default: u64, max: u64| -> Result<u64, ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    RequestError::field(
+                        format!("/{name}"),
+                        format!("must be an integer from 1 to {max}"),
+                    )
+                    .into()
+                }),
+        }
+    };
+    Ok((
+        number("page", 1, u64::from(u32::MAX))?,
+        number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    ))
+}
+
+/// `GET /accounts/{account_id}/tokens?page=&per_page=`: page-numbered like Cloudflare's, so
+/// the SDKs' auto-pagination stops at the first empty page.
 pub(crate) async fn list(
     State(state): State<ApiState>,
     caller: Caller,
     ApiPath(account): ApiPath<String>,
     uri: Uri,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let account = caller.account(&account, uri.path())?;
     require_admin(&caller, "listing API tokens needs admin-read-write")?;
+    let (page, per_page) = page_params(&QueryParams::parse(raw.as_deref())?)?;
     let now = state.clock.now();
-    let tokens: Vec<TokenJson> = state
-        .store
-        .list_tokens(&account)
-        .await?
+    let all = state.store.list_tokens(&account).await?;
+    let total = all.len() as u64;
+    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+    let tokens: Vec<TokenJson> = all
         .iter()
+        .skip(skip)
+        .take(take)
         .map(|t| TokenJson::new(t, now))
         .collect();
-    let n = tokens.len() as u64;
     let info = ResultInfo {
         cursor: None,
-        per_page: n,
-        page: Some(1),
-        count: Some(n),
-        total_count: Some(n),
+        per_page,
+        page: Some(page),
+        count: Some(tokens.len() as u64),
+        total_count: Some(total),
     };
     Ok(ok_list(tokens, info))
 }

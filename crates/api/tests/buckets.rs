@@ -43,9 +43,14 @@ async fn create_get_list_delete() {
     assert!(listed.body["result_info"].get("cursor").is_none());
 
     // Replay of the create: 409 10004, never a second bucket.
-    h.admin_call(Method::POST, &list_path(), Some(r#"{"name":"my-bucket"}"#))
-        .await
-        .assert_error(409, 10004);
+    let replay = h
+        .admin_call(Method::POST, &list_path(), Some(r#"{"name":"my-bucket"}"#))
+        .await;
+    replay.assert_error(409, 10004);
+    assert_eq!(
+        replay.headers.get("x-should-retry").map(|v| v.as_bytes()),
+        Some(&b"false"[..])
+    );
 
     // The Python SDK sends Content-Type: application/json with an empty DELETE body.
     let delete = Request::builder()

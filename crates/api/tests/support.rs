@@ -35,6 +35,7 @@ pub struct Token {
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub content_type: Option<String>,
     pub body: Value,
 }
@@ -201,6 +202,7 @@ impl Harness {
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -217,6 +219,7 @@ impl Harness {
         });
         Answer {
             status,
+            headers,
             content_type,
             body,
         }

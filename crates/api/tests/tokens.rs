@@ -317,3 +317,35 @@ async fn create_bad_input_is_4xx_with_pointer() {
     answer.assert_error(400, 10005);
     assert_eq!(answer.pointer(), Some("/buckets/0"));
 }
+
+#[tokio::test]
+async fn listing_is_page_numbered_and_ends_with_an_empty_page() {
+    let h = Harness::new().await;
+    for _ in 0..4 {
+        h.token(ACCOUNT, Permission::ObjectReadOnly, None).await;
+    }
+    let page = |n: u32| {
+        let path = format!("{}?per_page=2&page={n}", tokens());
+        let h = &h;
+        async move { h.admin_call(Method::GET, &path, None).await }
+    };
+    let mut ids = Vec::new();
+    for n in 1..=4 {
+        let answer = page(n).await;
+        let items = answer.ok().as_array().unwrap().clone();
+        assert_eq!(answer.body["result_info"]["total_count"], json!(5));
+        assert_eq!(answer.body["result_info"]["page"], json!(n));
+        assert_eq!(answer.body["result_info"]["count"], json!(items.len()));
+        if items.is_empty() {
+            assert_eq!(n, 4);
+            break;
+        }
+        ids.extend(items.into_iter().map(|t| t["id"].clone()));
+    }
+    assert_eq!(ids.len(), 5);
+    let answer = h
+        .admin_call(Method::GET, &format!("{}?page=0", tokens()), None)
+        .await;
+    answer.assert_error(400, 10040);
+    assert_eq!(answer.pointer(), Some("/page"));
+}
