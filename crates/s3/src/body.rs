@@ -220,12 +220,16 @@ pub(crate) async fn ingest(
         },
     );
 
-    let written = blobs.write(Box::pin(stream)).await.map_err(|e| match e {
-        StoreError::Body(io) => match io.into_inner().map(|b| b.downcast::<IngestError>()) {
-            Some(Ok(ingest)) => Failure::Ingest(*ingest),
-            _ => Failure::Ingest(IngestError::Body),
-        },
-        other => Failure::Store(other),
+    let written = blobs.write(Box::pin(stream)).await.map_err(|e| {
+        if let StoreError::Body(io) = e {
+            // Our own verdict travels inside the io::Error the blob store saw.
+            match io.into_inner().map(|b| b.downcast::<IngestError>()) {
+                Some(Ok(ingest)) => Failure::Ingest(*ingest),
+                Some(Err(_)) | None => Failure::Ingest(IngestError::Body),
+            }
+        } else {
+            Failure::Store(e)
+        }
     })?;
     let done = outcome.lock().ok().and_then(|mut s| s.take());
     let Some((md5_hex, checksums, size)) = done else {

@@ -14,15 +14,6 @@ tokio::task_local! {
     static REQUEST: Arc<RequestContext>;
 }
 
-/// Presigned-URL parameters the guard validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Presign {
-    /// `X-Amz-Date`, epoch seconds.
-    pub(crate) date: u64,
-    /// `X-Amz-Expires`, 1..=604800.
-    pub(crate) expires: u64,
-}
-
 /// Who signed the request, as the auth adapter resolved it. Only trusted once s3s has verified
 /// the signature with the secret that came with it.
 #[derive(Debug)]
@@ -62,21 +53,13 @@ impl Identity {
 
 pub(crate) struct RequestContext {
     pub(crate) session_token: Option<SessionToken>,
-    pub(crate) presign: Option<Presign>,
-    pub(crate) host: String,
     identity: Mutex<Option<Arc<Identity>>>,
 }
 
 impl RequestContext {
-    pub(crate) fn new(
-        session_token: Option<SessionToken>,
-        presign: Option<Presign>,
-        host: String,
-    ) -> Self {
+    pub(crate) fn new(session_token: Option<SessionToken>) -> Self {
         Self {
             session_token,
-            presign,
-            host,
             identity: Mutex::new(None),
         }
     }

@@ -17,7 +17,7 @@ use http::{HeaderMap, Method, Request};
 use s3s::{S3Error, S3ErrorCode, s3_error};
 
 use crate::chunked::ChunkGuard;
-use crate::context::{Presign, RequestContext};
+use crate::context::RequestContext;
 use crate::state::S3State;
 
 /// Longest presigned validity (SPEC §4: 1..=604800 seconds).
@@ -82,7 +82,7 @@ pub(crate) fn check(
         .iter()
         .any(|(k, _)| k.starts_with("X-Amz-") && k != "X-Amz-Security-Token");
 
-    let (signed_headers, presign) = match (auth_header, presigned) {
+    let (signed_headers, is_presigned) = match (auth_header, presigned) {
         (Some(_), true) => {
             return Err(s3_error!(
                 InvalidArgument,
@@ -98,7 +98,7 @@ pub(crate) fn check(
                 .map(str::trim)
                 .find_map(|part| part.strip_prefix("SignedHeaders="))
                 .ok_or_else(|| s3_error!(AuthorizationHeaderMalformed, "missing SignedHeaders"))?;
-            (Some(split_signed(signed)), None)
+            (Some(split_signed(signed)), false)
         }
         (None, true) => {
             let algorithm = unique_param(&query, "X-Amz-Algorithm")?;
@@ -108,7 +108,7 @@ pub(crate) fn check(
                     "X-Amz-Algorithm must be AWS4-HMAC-SHA256"
                 ));
             }
-            let expires = unique_param(&query, "X-Amz-Expires")?
+            unique_param(&query, "X-Amz-Expires")?
                 .and_then(|v| (v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 7).then_some(v))
                 .and_then(|v| v.parse::<u64>().ok())
                 .filter(|v| (1..=MAX_PRESIGN_EXPIRES).contains(v))
@@ -118,7 +118,7 @@ pub(crate) fn check(
                         "X-Amz-Expires must be between 1 and 604800 seconds"
                     )
                 })?;
-            let date = unique_param(&query, "X-Amz-Date")?
+            unique_param(&query, "X-Amz-Date")?
                 .and_then(parse_amz_date)
                 .ok_or_else(|| {
                     s3_error!(AuthorizationQueryParametersError, "invalid X-Amz-Date")
@@ -138,13 +138,13 @@ pub(crate) fn check(
                     "missing X-Amz-SignedHeaders"
                 )
             })?;
-            (Some(split_signed(signed)), Some(Presign { date, expires }))
+            (Some(split_signed(signed)), true)
         }
-        (None, false) => (None, None),
+        (None, false) => (None, false),
     };
 
     if let Some(signed) = &signed_headers {
-        check_signed_headers(&req, signed, presign.is_some())?;
+        check_signed_headers(&req, signed, is_presigned)?;
     }
 
     let token_header = single_header(req.headers(), "x-amz-security-token")?;
@@ -169,7 +169,7 @@ pub(crate) fn check(
     };
 
     let req = check_body(state, req)?;
-    Ok((RequestContext::new(session_token, presign, host), req))
+    Ok((RequestContext::new(session_token), req))
 }
 
 fn check_header_sizes(

@@ -141,7 +141,6 @@ pub(super) async fn get_bucket_encryption(
             ),
         }),
         bucket_key_enabled: Some(false),
-        ..Default::default()
     };
     Ok(S3Response::new(dto::GetBucketEncryptionOutput {
         server_side_encryption_configuration: Some(dto::ServerSideEncryptionConfiguration {

@@ -161,15 +161,15 @@ pub(crate) fn s3_checksum_type(t: mayfly_store::ChecksumType) -> dto::ChecksumTy
     dto::ChecksumType::from(t.as_str().to_owned())
 }
 
+/// A checksum declared with `x-amz-trailer`, and the handle s3s fills when the body ends.
+pub(crate) type Trailer = (ChecksumAlgorithm, s3s::TrailingHeaders);
+
 /// The checksum algorithm a request announced (`x-amz-checksum-algorithm`, or the SDK's
 /// `x-amz-sdk-checksum-algorithm`), and the trailer it declared, if any.
 pub(crate) fn announced_checksums<T>(
     req: &S3Request<T>,
     declared: Option<&dto::ChecksumAlgorithm>,
-) -> S3Result<(
-    Option<ChecksumAlgorithm>,
-    Option<(ChecksumAlgorithm, s3s::TrailingHeaders)>,
-)> {
+) -> S3Result<(Option<ChecksumAlgorithm>, Option<Trailer>)> {
     let header = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok());
     let algorithm = match declared
         .map(|a| a.as_str().to_owned())

@@ -1,6 +1,6 @@
 //! Test environment and an independent SigV4 signer (header, presigned, aws-chunked).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -432,7 +432,7 @@ impl Req {
     fn signing_key(&self, secret: &str) -> Vec<u8> {
         let k = hmac(
             format!("AWS4{secret}").as_bytes(),
-            amz_date(self.time)[..8].as_bytes(),
+            &amz_date(self.time).as_bytes()[..8],
         );
         let k = hmac(&k, self.region.as_bytes());
         let k = hmac(&k, b"s3");
