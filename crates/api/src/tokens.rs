@@ -24,6 +24,9 @@
 //! The answer carries the token `value` once, plus `access_key_id` (= id) and
 //! `secret_access_key` (= sha256 hex of the value): the S3 key pair. Only the hash is stored.
 //!
+//! A new token never outlives the token that creates it: without `expires_on` it inherits the
+//! creator's expiry, and a later `expires_on` is refused.
+//!
 //! DELETE revokes (the row stays, status `disabled`), so a replayed DELETE succeeds again and
 //! every temporary credential minted from the token dies at once. Creating is not idempotent:
 //! the SDKs only replay after a 408/409/429/5xx, which a successful create never answers.
@@ -535,7 +538,22 @@ pub(crate) async fn create(
     let account = caller.account(&account, uri.path())?;
     require_admin(&caller, "creating API tokens needs admin-read-write")?;
     let now = state.clock.now();
-    let request = NewToken::parse(body, &account, now)?;
+    let mut request = NewToken::parse(body, &account, now)?;
+    // A token cannot outlive the token that created it: absent expiry inherits the creator's,
+    // a later one is refused (otherwise a short-lived admin token could mint a permanent one).
+    if let Some(limit) = caller.token().expires_at {
+        match request.expires_at {
+            None => request.expires_at = Some(limit),
+            Some(asked) if asked > limit => {
+                return Err(RequestError::field(
+                    "/expires_on",
+                    "must not be later than the expiry of the token creating it",
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
     // An id or hash collision is a 2^-128 event; one retry with fresh values settles it.
     for _ in 0..2 {
         let value = TokenValue::generate()?;

@@ -27,12 +27,26 @@ fn to_json_schema(v: &mut Value) {
     }
 }
 
-struct Spec {
+pub struct Spec {
     doc: Value,
 }
 
+/// The OpenAPI path template and lower-case method of a concrete request, when described.
+pub fn operation(path: &Value, method: &Value) -> Option<(&'static str, String)> {
+    let path = path.as_str()?.strip_prefix("/client/v4")?;
+    let method = method.as_str()?.to_ascii_lowercase();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let template = match parts.as_slice() {
+        ["accounts", _, "r2", "temp-access-credentials"] => CREDS,
+        ["accounts", _, "r2", "buckets"] => BUCKETS,
+        ["accounts", _, "r2", "buckets", _] => BUCKET,
+        _ => return None,
+    };
+    Some((template, method))
+}
+
 impl Spec {
-    fn load() -> Self {
+    pub fn load() -> Self {
         let text = std::fs::read_to_string(OPENAPI).unwrap_or_else(|e| panic!("{OPENAPI}: {e}"));
         let mut doc: Value = serde_json::from_str(&text).unwrap();
         to_json_schema(&mut doc);
@@ -53,7 +67,7 @@ impl Spec {
     }
 
     #[track_caller]
-    fn check(&self, path: &str, method: &str, answer: &Answer) {
+    pub fn check(&self, path: &str, method: &str, answer: &Answer) {
         let status = if answer.status.is_success() {
             "200"
         } else {

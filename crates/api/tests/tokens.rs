@@ -349,3 +349,35 @@ async fn listing_is_page_numbered_and_ends_with_an_empty_page() {
     answer.assert_error(400, 10040);
     assert_eq!(answer.pointer(), Some("/page"));
 }
+
+#[tokio::test]
+async fn a_token_never_outlives_its_creator() {
+    let h = Harness::new().await;
+    let short = h
+        .admin_call(
+            Method::POST,
+            &tokens(),
+            Some(r#"{"name":"short","permission":"admin-read-write","expires_on":"2026-01-01T00:00:00Z"}"#),
+        )
+        .await;
+    let value = short.ok()["value"].as_str().unwrap().to_owned();
+    let child = h
+        .call(
+            Method::POST,
+            &tokens(),
+            Some(&value),
+            Some(r#"{"name":"child","permission":"object-read-only"}"#),
+        )
+        .await;
+    assert_eq!(child.ok()["expires_on"], json!("2026-01-01T00:00:00Z"));
+    let later = h
+        .call(
+            Method::POST,
+            &tokens(),
+            Some(&value),
+            Some(r#"{"name":"later","permission":"object-read-only","expires_on":"2027-01-01T00:00:00Z"}"#),
+        )
+        .await;
+    later.assert_error(400, 10040);
+    assert_eq!(later.pointer(), Some("/expires_on"));
+}

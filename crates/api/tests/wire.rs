@@ -47,6 +47,7 @@ async fn replay(file: &str) {
         .await
         .unwrap();
     h.bucket(ACCOUNT, "example-bucket").await;
+    let spec = crate::schema::Spec::load();
     let mut replayed = 0;
     for scenario in scenarios(file) {
         let name = scenario["name"].as_str().unwrap().to_owned();
@@ -92,6 +93,11 @@ async fn replay(file: &str) {
         }
         if name.starts_with("auth via api_key") {
             answer.assert_error(401, 9103);
+        }
+        if let Some((template, method)) =
+            crate::schema::operation(&captured["path"], &captured["method"])
+        {
+            spec.check(template, &method, &answer);
         }
         replayed += 1;
         // The create scenario runs early, so later get/delete scenarios find the bucket;
