@@ -42,6 +42,7 @@ mod buckets;
 mod credentials;
 mod envelope;
 mod error;
+mod policies;
 mod time;
 mod tokens;
 
