@@ -71,12 +71,13 @@ def schema_for(method: str, path: str, status: int) -> tuple[str, dict]:
     assert status < 500, f"{method} {path} answered {status}: the API must never 5xx on client input"
     template = next((t for t, rx in _TEMPLATES if rx.match(path)), None)
     op = DOC["paths"].get(template, {}).get(method.lower()) if template else None
+    label = template or re.sub(r"/[0-9a-f]{32}(?=/|$)", "/{id}", path)
     if 200 <= status < 300:
         if op and "200" in op["responses"]:
             return f"{method} {template} 200", op["responses"]["200"]["content"]["application/json"]["schema"]
-        return f"{method} {path} generic success", GENERIC_SUCCESS
+        return f"{method} {label} 2xx (generic envelope)", GENERIC_SUCCESS
     if 400 <= status < 500:
-        return f"{method} {path} 4XX", {"$ref": "#/components/schemas/r2_v4_response_failure"}
+        return f"{method} {label} 4XX", {"$ref": "#/components/schemas/r2_v4_response_failure"}
     raise AssertionError(f"{method} {path} answered unexpected status {status}")
 
 
