@@ -78,9 +78,14 @@ pub(crate) fn check(
     {
         return Err(s3_error!(InvalidRequest, "{}", SIGV2_REFUSED));
     }
-    let presigned = query
-        .iter()
-        .any(|(k, _)| k.starts_with("X-Amz-") && k != "X-Amz-Security-Token");
+    // Only the SigV4 query-auth parameters make a request presigned; other `X-Amz-*` query
+    // parameters (the JS SDK's checksum hints) do not.
+    let presigned = query.iter().any(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "X-Amz-Signature" | "X-Amz-Credential" | "X-Amz-Algorithm"
+        )
+    });
 
     let (signed_headers, is_presigned) = match (auth_header, presigned) {
         (Some(_), true) => {
@@ -383,5 +388,100 @@ mod tests {
         assert_eq!(q[0], ("a".into(), "b/c".into()));
         assert_eq!(q[1].1, "x+y");
         assert_eq!(q[2], ("empty".into(), String::new()));
+    }
+
+    /// Every request the official clients sent in the wire captures (boto3, aws CLI, JS SDK;
+    /// header auth, aws-chunked with trailers, presigned URLs) passes the guard unchanged.
+    #[tokio::test]
+    async fn every_captured_client_request_passes_the_guard() {
+        use futures::StreamExt as _;
+
+        let fixtures: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../tests/fixtures/wire_requests.json"))
+                .expect("fixtures");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = mayfly_store_local::LocalStore::open(dir.path()).expect("store");
+        let mut checked = 0;
+        for f in fixtures {
+            let name = f["scenario"].as_str().unwrap_or_default().to_owned();
+            let (method, target, headers, host, body) =
+                if let Some(url) = f["presigned_url"].as_str() {
+                    let rest = url.split_once("://").map(|(_, r)| r).expect("url");
+                    let (host, target) = rest.split_at(rest.find('/').expect("path"));
+                    let method = if name.to_ascii_lowercase().contains("put") {
+                        "PUT"
+                    } else {
+                        "GET"
+                    };
+                    (
+                        method.to_owned(),
+                        target.to_owned(),
+                        vec![("host".to_owned(), host.to_owned())],
+                        host.to_owned(),
+                        String::new(),
+                    )
+                } else {
+                    let headers: Vec<(String, String)> = f["headers"]
+                        .as_array()
+                        .expect("headers")
+                        .iter()
+                        .map(|h| {
+                            (
+                                h[0].as_str().expect("n").to_owned(),
+                                h[1].as_str().expect("v").to_owned(),
+                            )
+                        })
+                        .collect();
+                    let host = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+                        .map(|(_, v)| v.clone())
+                        .expect("host");
+                    let body = f["body"].as_str().unwrap_or_default().to_owned();
+                    (
+                        f["method"].as_str().expect("m").to_owned(),
+                        f["target"].as_str().expect("t").to_owned(),
+                        headers,
+                        host,
+                        body,
+                    )
+                };
+            let hosts = crate::host::EndpointHosts::new([host.as_str()]).expect("hosts");
+            let state = S3State::new(
+                store.metadata(),
+                store.blobs(),
+                mayfly_store::Clock::system(),
+                hosts,
+            );
+            let mut b = Request::builder()
+                .method(method.as_str())
+                .uri(target.as_str());
+            for (k, v) in &headers {
+                b = b.header(k.as_str(), v.as_str());
+            }
+            let req = b.body(Body::from(body.clone())).expect("request");
+            let (ctx, req) = match check(&state, req) {
+                Ok(x) => x,
+                Err(e) => panic!(
+                    "{name}: {method} {target}: {:?} {:?}",
+                    e.code(),
+                    e.message()
+                ),
+            };
+            let has_token = headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-security-token"))
+                || target.contains("X-Amz-Security-Token=");
+            assert_eq!(ctx.session_token.is_some(), has_token, "{name}");
+            // aws-chunked bodies pass through the chunk guard byte for byte.
+            let mut stream = req.into_body().into_data_stream();
+            let mut out = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                out.extend_from_slice(&chunk.unwrap_or_else(|e| panic!("{name}: body: {e}")));
+            }
+            assert_eq!(out, body.as_bytes(), "{name}");
+            checked += 1;
+        }
+        assert!(checked > 100, "only {checked} fixtures");
     }
 }
