@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import {
   PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectCommand,
   CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, ListPartsCommand,
-  AbortMultipartUploadCommand,
+  AbortMultipartUploadCommand, DeleteObjectsCommand, CopyObjectCommand, ListBucketsCommand,
 } from '@aws-sdk/client-s3';
 import {
   startServer, stopServer, createBucket, mintTemporary, KEY_KINDS, s3Client, assertAddressing,
@@ -120,6 +120,39 @@ for (const style of ['path', 'virtual']) {
       assertAddressing(s3, bucket, style);
     });
 
+    test(`${style} style, ${kind}: awkward keys round-trip, DeleteObjects, CopyObject`, async () => {
+      const bucket = await createBucket(server, 'keys');
+      const s3 = s3Client(server, await credentialsFor(server, bucket), style);
+      const { client } = s3;
+      // Keys are data: spaces, '+', '%', '?', '&', '=', dot segments, double slashes, non-ASCII.
+      const keys = ['odd/ä b+c%20=&?.txt', 'odd/a//b/../c', "odd/~!*'()$,;:@", 'odd/emoji-😀.txt', 'odd/ '];
+      for (const key of keys) {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `value of ${key}` }));
+        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+        assert.equal(await got.Body.transformToString(), `value of ${key}`, key);
+      }
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'odd/' }));
+      assert.deepEqual(listed.Contents.map((o) => o.Key), [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+
+      // CopySource is URL-encoded by the caller (SDK documentation).
+      const copied = await client.send(new CopyObjectCommand({
+        Bucket: bucket, Key: 'copy/of-odd.txt', CopySource: encodeURIComponent(`${bucket}/${keys[0]}`),
+      }));
+      assert.equal(copied.$metadata.httpStatusCode, 200);
+      const copy = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy/of-odd.txt', ChecksumMode: 'ENABLED' }));
+      assert.equal(await copy.Body.transformToString(), `value of ${keys[0]}`);
+
+      const deleted = await client.send(new DeleteObjectsCommand({
+        Bucket: bucket, Delete: { Objects: [...keys, 'odd/never-existed'].map((Key) => ({ Key })) },
+      }));
+      assert.equal(deleted.Errors, undefined);
+      assert.deepEqual(deleted.Deleted.map((d) => d.Key).sort(), [...keys, 'odd/never-existed'].sort());
+      const left = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      assert.deepEqual(left.Contents.map((o) => o.Key), ['copy/of-odd.txt']);
+
+      assertAddressing(s3, bucket, style);
+    });
+
     test(`${style} style, ${kind}: multipart upload (buffer part + stream part), list parts, abort`, async () => {
       const bucket = await createBucket(server, 'mpu');
       const s3 = s3Client(server, await credentialsFor(server, bucket), style);
@@ -212,9 +245,27 @@ for (const style of ['path', 'virtual']) {
     await assertS3Error(ro.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'team-b/secret.txt' })), 'AccessDenied', 403);
     await assertS3Error(ro.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team-a/mpu.bin' })), 'AccessDenied', 403);
 
+    // DeleteObjects checks every key: one key out of scope refuses the whole request.
+    await assertS3Error(rw.send(new DeleteObjectsCommand({
+      Bucket: bucket, Delete: { Objects: [{ Key: 'team-a/ok.txt' }, { Key: 'team-b/secret.txt' }] },
+    })), 'AccessDenied', 403);
+    // CopyObject needs read on the source and write on the destination.
+    await assertS3Error(rw.send(new CopyObjectCommand({ Bucket: bucket, Key: 'team-a/stolen.txt', CopySource: `${bucket}/team-b/secret.txt` })), 'AccessDenied', 403);
+    await assertS3Error(rw.send(new CopyObjectCommand({ Bucket: bucket, Key: 'team-b/planted.txt', CopySource: `${bucket}/team-a/ok.txt` })), 'AccessDenied', 403);
+    await assertS3Error(rw.send(new CopyObjectCommand({ Bucket: bucket, Key: 'team-a/x.txt', CopySource: `${otherBucket}/team-a/x.txt` })), 'AccessDenied', 403);
+    await rw.send(new CopyObjectCommand({ Bucket: bucket, Key: 'team-a/ok-copy.txt', CopySource: `${bucket}/team-a/ok.txt` }));
+    // An upload id is not a capability: parts of someone else's upload outside the prefix are refused.
+    const foreign = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team-b/upload.bin' }));
+    await assertS3Error(rw.send(new UploadPartCommand({
+      Bucket: bucket, Key: 'team-b/upload.bin', UploadId: foreign.UploadId, PartNumber: 1, Body: 'x',
+    })), 'AccessDenied', 403);
+    await admin.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'team-b/upload.bin', UploadId: foreign.UploadId }));
+    // Bound to one bucket: no ListBuckets.
+    await assertS3Error(rw.send(new ListBucketsCommand({})), 'AccessDenied', 403);
+
     // Nothing the denied calls tried to write or delete exists / went away.
     const all = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
-    assert.deepEqual(all.Contents.map((o) => o.Key), ['team-a/ok.txt', 'team-b/secret.txt']);
+    assert.deepEqual(all.Contents.map((o) => o.Key), ['team-a/ok-copy.txt', 'team-a/ok.txt', 'team-b/secret.txt']);
     const others = await admin.send(new ListObjectsV2Command({ Bucket: otherBucket }));
     assert.deepEqual(others.Contents.map((o) => o.Key), ['team-a/x.txt']);
   });
