@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { AwsClient } from 'aws4fetch';
+import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import {
   startServer, stopServer, createBucket, mintTemporary, assertXmlError, randomBody, md5hex, sha256hex,
+  s3Client, assertAddressing,
 } from './s3kit.mjs';
 
 /**
@@ -233,6 +235,22 @@ test('locally signed tokens that must not work', async () => {
 
   // Not a token at all: 400 InvalidArgument (SPEC §4, as Cloudflare answers).
   await assertXmlError(await aws({ ...ok, sessionToken: 'bm90LWEtdG9rZW4=' }).fetch(url(bucket, 'k.txt')), 400, 'InvalidArgument');
+});
+
+test('a locally signed token for localhost:<port> works from @aws-sdk/client-s3 in virtual-hosted style', async () => {
+  const bucket = await createBucket(server, 'local');
+  const port = new URL(server.s3Url).port;
+  // SPEC §5: a loopback listener also answers for localhost:<port>.
+  const creds = await signLocally({ bucket, permission: 'object-read-write', audience: `localhost:${port}` });
+  const s3 = s3Client(server, creds, 'virtual');
+  const body = randomBody(10 * 1024);
+  await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'via-sdk.bin', Body: body }));
+  const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'via-sdk.bin', ChecksumMode: 'ENABLED' }));
+  assert.ok(Buffer.from(await got.Body.transformToByteArray()).equals(body));
+  assertAddressing(s3, bucket, 'virtual');
+  const direct = await aws(creds).fetch(url(bucket, 'via-sdk.bin'));
+  assert.equal(direct.status, 200, 'the same token is good at 127.0.0.1:<port> too');
+  assert.ok(Buffer.from(await direct.arrayBuffer()).equals(body));
 });
 
 test('locally signed token in a presigned URL (aws4fetch signQuery) fetched with plain fetch', async () => {
