@@ -1,5 +1,6 @@
 mod common;
 mod enforcement;
 mod gaps;
+mod matrix;
 mod ops;
 mod signing;
