@@ -99,10 +99,62 @@ impl ErrorKind {
     }
 }
 
-/// Error codes the R2 API documents, for matching on [`ApiError::code`].
+/// Cloudflare v4 error codes the R2 API answers with, for matching on [`ApiError::code`].
 pub mod codes {
+    /// Malformed JSON in the request body.
+    pub const MALFORMED_JSON: u32 = 6007;
+    /// Invalid (unknown, revoked, expired or foreign) API token.
+    pub const INVALID_TOKEN: u32 = 9109;
+    /// Authentication error: no credentials, or the token lacks the permission.
+    pub const AUTHENTICATION: u32 = 10000;
+    /// The bucket already exists (R2 `BucketAlreadyExists`).
+    pub const BUCKET_EXISTS: u32 = 10004;
+    /// Invalid bucket name (R2 `InvalidBucketName`).
+    pub const INVALID_BUCKET_NAME: u32 = 10005;
     /// "The specified bucket does not exist." (R2 `NoSuchBucket`).
     pub const NO_SUCH_BUCKET: u32 = 10006;
+    /// The bucket is not empty (R2 `BucketNotEmpty`).
+    pub const BUCKET_NOT_EMPTY: u32 = 10008;
+    /// Invalid argument: a field failed validation (see the error's pointer).
+    pub const INVALID_ARGUMENT: u32 = 10040;
+}
+
+/// The R2 error codes a caller typically branches on, as a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum R2Code {
+    /// [`codes::MALFORMED_JSON`].
+    MalformedJson,
+    /// [`codes::INVALID_TOKEN`].
+    InvalidToken,
+    /// [`codes::AUTHENTICATION`].
+    Authentication,
+    /// [`codes::BUCKET_EXISTS`].
+    BucketExists,
+    /// [`codes::INVALID_BUCKET_NAME`].
+    InvalidBucketName,
+    /// [`codes::NO_SUCH_BUCKET`].
+    NoSuchBucket,
+    /// [`codes::BUCKET_NOT_EMPTY`].
+    BucketNotEmpty,
+    /// [`codes::INVALID_ARGUMENT`].
+    InvalidArgument,
+}
+
+impl R2Code {
+    /// The named code for a numeric one, if it is one of the above.
+    pub fn from_code(code: u32) -> Option<Self> {
+        Some(match code {
+            codes::MALFORMED_JSON => R2Code::MalformedJson,
+            codes::INVALID_TOKEN => R2Code::InvalidToken,
+            codes::AUTHENTICATION => R2Code::Authentication,
+            codes::BUCKET_EXISTS => R2Code::BucketExists,
+            codes::INVALID_BUCKET_NAME => R2Code::InvalidBucketName,
+            codes::NO_SUCH_BUCKET => R2Code::NoSuchBucket,
+            codes::BUCKET_NOT_EMPTY => R2Code::BucketNotEmpty,
+            codes::INVALID_ARGUMENT => R2Code::InvalidArgument,
+            _ => return None,
+        })
+    }
 }
 
 /// One entry of the envelope's `errors` array.
@@ -146,6 +198,11 @@ impl ApiError {
     /// The first error's code, if the body was an envelope with errors.
     pub fn code(&self) -> Option<u32> {
         self.errors.first().map(|e| e.code)
+    }
+
+    /// The first error's code as a named [`R2Code`], when it is a well-known one.
+    pub fn r2_code(&self) -> Option<R2Code> {
+        self.code().and_then(R2Code::from_code)
     }
 
     /// Every error of the envelope.
@@ -211,5 +268,8 @@ mod tests {
             "API error (HTTP 400): 10040 bad ttl (at /ttlSeconds)"
         );
         assert_eq!(e.code(), Some(10040));
+        assert_eq!(e.r2_code(), Some(R2Code::InvalidArgument));
+        assert_eq!(R2Code::from_code(10006), Some(R2Code::NoSuchBucket));
+        assert_eq!(R2Code::from_code(1), None);
     }
 }

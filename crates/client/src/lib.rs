@@ -34,6 +34,6 @@ mod tokens;
 pub use client::{
     ApiToken, Client, ClientBuilder, DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL,
 };
-pub use error::{ApiError, ConfigError, Error, ErrorItem, ErrorKind, codes};
+pub use error::{ApiError, ConfigError, Error, ErrorItem, ErrorKind, R2Code, codes};
 pub use r2::{Bucket, BucketPage, CreateBucketRequest, ListBucketsParams, TempCredentialsRequest};
 pub use tokens::{CreateTokenRequest, CreatedToken, TokenInfo, VerifiedToken};

@@ -7,8 +7,8 @@ use mayfly::cli::LogFormat;
 use mayfly::config::ServeConfig;
 use mayfly::serve;
 use mayfly_client::{
-    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ErrorKind, TempCredentialsRequest,
-    codes,
+    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ErrorKind, R2Code,
+    TempCredentialsRequest, codes,
 };
 use mayfly_core::{BucketName, Permission};
 use mayfly_store::Clock;
@@ -52,9 +52,11 @@ async fn client_drives_buckets_tokens_and_credentials_end_to_end() {
     let again = admin
         .create_bucket(&account, &CreateBucketRequest::new(name.clone()))
         .await;
+    let dup = again.expect_err("dup");
+    assert_eq!(dup.as_api().map(|e| e.kind()), Some(ErrorKind::Conflict));
     assert_eq!(
-        again.expect_err("dup").as_api().map(|e| e.kind()),
-        Some(ErrorKind::Conflict)
+        dup.as_api().and_then(|e| e.r2_code()),
+        Some(R2Code::BucketExists)
     );
     let page = admin
         .list_buckets(&account, &Default::default())
