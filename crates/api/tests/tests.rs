@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod buckets;
 mod credentials;
+mod logs;
 mod routes;
 mod schema;
 mod tokens;
