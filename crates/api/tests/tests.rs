@@ -9,6 +9,7 @@ mod auth;
 mod buckets;
 mod credentials;
 mod logs;
+mod robustness;
 mod routes;
 mod schema;
 mod tokens;
