@@ -112,7 +112,11 @@ impl Server {
                 server.s3_addr = host_of(v["s3_url"].as_str().unwrap_or_default());
                 return Ok(server);
             }
-            if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = server
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 return Err(format!("mayfly serve exited early: {status}"));
             }
             if Instant::now() > deadline {

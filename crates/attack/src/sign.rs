@@ -99,6 +99,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     /// Exact query text appended to the signed one on the wire (not signed).
     pub extra_raw_query: Option<String>,
+    /// Exact wire text for the pairs of `query` (same count, same order), so one meaning can
+    /// be signed and another spelling sent.
+    pub wire_query: Option<Vec<String>>,
     /// Headers to sign (besides the ones the signer adds).
     pub headers: Vec<(String, String)>,
     /// The body.
@@ -266,7 +269,9 @@ pub fn percent_decode(s: &str) -> Vec<u8> {
 }
 
 fn hexval(c: u8) -> Option<u8> {
-    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// `(YYYYMMDD, YYYYMMDDTHHMMSSZ)` for epoch seconds.
@@ -303,7 +308,12 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8>
 fn canonical_query(pairs: &[(String, String)]) -> String {
     let mut enc: Vec<(String, String)> = pairs
         .iter()
-        .map(|(k, v)| (aws_encode(k.as_bytes(), true), aws_encode(v.as_bytes(), true)))
+        .map(|(k, v)| {
+            (
+                aws_encode(k.as_bytes(), true),
+                aws_encode(v.as_bytes(), true),
+            )
+        })
         .collect();
     enc.sort();
     enc.iter()
@@ -476,7 +486,9 @@ fn frame_chunks(
                 s.clone()
             };
             first = false;
-            out.extend_from_slice(format!("{:x};chunk-signature={sent}\r\n", data.len()).as_bytes());
+            out.extend_from_slice(
+                format!("{:x};chunk-signature={sent}\r\n", data.len()).as_bytes(),
+            );
             prev = s;
         } else {
             out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
@@ -523,7 +535,6 @@ fn presign(req: &Request, creds: &Creds, host: &str, o: &SignOpts) -> Wire {
     ));
     query.push(("X-Amz-Date".into(), sc.full.clone()));
     query.push(("X-Amz-Expires".into(), o.expires.clone()));
-    query.push(("X-Amz-SignedHeaders".into(), "host".into()));
     let mut headers: Vec<(String, String)> = req
         .headers
         .iter()
@@ -536,12 +547,25 @@ fn presign(req: &Request, creds: &Creds, host: &str, o: &SignOpts) -> Wire {
         (TokenPlace::Header, Some(t)) => headers.push(("x-amz-security-token".into(), t.clone())),
         (TokenPlace::Omit, _) | (_, None) => {}
     }
+    // Sign `host` and the request's own headers (as SDKs do when presigning with headers).
+    let mut signed: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    signed.push(("host".into(), host.to_owned()));
+    signed.sort();
+    let names: Vec<&str> = signed.iter().map(|(k, _)| k.as_str()).collect();
+    let names = names.join(";");
+    query.push(("X-Amz-SignedHeaders".into(), names.clone()));
+    let canon: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let creq = format!(
-        "{}\n{}\n{}\nhost:{}\n\nhost\nUNSIGNED-PAYLOAD",
+        "{}\n{}\n{}\n{}\n{}\nUNSIGNED-PAYLOAD",
         req.method,
         canonical_uri(&req.path),
         canonical_query(&query),
-        host
+        canon,
+        names
     );
     let sts = format!(
         "AWS4-HMAC-SHA256\n{}\n{}\n{}",
@@ -550,7 +574,11 @@ fn presign(req: &Request, creds: &Creds, host: &str, o: &SignOpts) -> Wire {
         sha256_hex(creq.as_bytes())
     );
     let sig = hmac_hex(&sc.key, sts.as_bytes());
-    let sent = if o.corrupt_sig { flip(&sig) } else { sig.clone() };
+    let sent = if o.corrupt_sig {
+        flip(&sig)
+    } else {
+        sig.clone()
+    };
     query.push(("X-Amz-Signature".into(), sent));
     headers.push(("host".into(), host.into()));
     headers.extend(o.unsigned_headers.iter().cloned());
@@ -593,7 +621,13 @@ fn sign_v2(req: &Request, creds: &Creds, host: &str, o: &SignOpts) -> Wire {
         .filter(|(k, _)| {
             ["uploads", "uploadId", "partNumber", "delete", "acl"].contains(&k.as_str())
         })
-        .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
         .collect();
     let resource = if sub.is_empty() {
         req.path.clone()
@@ -651,7 +685,8 @@ pub fn presign_v2(req: &Request, creds: &Creds, host: &str, expires: u64) -> Wir
 pub fn http_date(epoch: u64) -> String {
     let (d, f) = amz_dates(epoch);
     let days = epoch / 86_400;
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days % 7).unwrap_or(0)];
+    let wd =
+        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days % 7).unwrap_or(0)];
     let months = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -680,20 +715,19 @@ fn assemble(
         Some(p) => out.extend_from_slice(p),
         None => out.extend_from_slice(req.path.as_bytes()),
     }
-    let mut qs: Vec<String> = query
-        .iter()
-        .map(|(k, v)| {
-            if v.is_empty() && !k.starts_with("X-Amz-") && !k.starts_with("x-amz-") {
-                aws_encode(k.as_bytes(), true)
-            } else {
-                format!(
-                    "{}={}",
-                    aws_encode(k.as_bytes(), true),
-                    aws_encode(v.as_bytes(), true)
-                )
-            }
-        })
-        .collect();
+    let user = req.wire_query.as_ref().map_or(0, Vec::len);
+    let mut qs: Vec<String> = req.wire_query.clone().unwrap_or_default();
+    qs.extend(query.iter().skip(user).map(|(k, v)| {
+        if v.is_empty() && !k.starts_with("X-Amz-") && !k.starts_with("x-amz-") {
+            aws_encode(k.as_bytes(), true)
+        } else {
+            format!(
+                "{}={}",
+                aws_encode(k.as_bytes(), true),
+                aws_encode(v.as_bytes(), true)
+            )
+        }
+    }));
     if let Some(extra) = &req.extra_raw_query {
         qs.push(extra.clone());
     }

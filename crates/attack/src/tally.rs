@@ -175,9 +175,12 @@ impl Tally {
         let cell = self.cells.entry((class, path)).or_default();
         let code = got.code();
         let ok_2xx = (200..300).contains(&got.status);
-        let leaked = scoped && ok_2xx && got.text().contains(HIDDEN);
+        let leaked = scoped && ok_2xx && leaks(&got.body);
         let escape = (expect.is_denial() && ok_2xx) || leaked;
-        let server_error = got.status >= 500 || got.status == 0;
+        // A 501 is Mayfly saying "not implemented" on purpose, never a failure of the server;
+        // it counts as one only where the case did not expect exactly that.
+        let server_error =
+            got.status == 0 || (got.status >= 500 && !(got.status == 501 && expect.status == 501));
         let code_ok = match (expect.code, &code) {
             (None, _) => true,
             // HEAD answers carry no body: the status alone decides.
@@ -220,8 +223,11 @@ impl Tally {
             cell.passed += 1;
         } else {
             cell.failed += 1;
-            self.failures
-                .push(format!("[{}] [{}] {name}: {why}", class.name(), path.name()));
+            self.failures.push(format!(
+                "[{}] [{}] {name}: {why}",
+                class.name(),
+                path.name()
+            ));
         }
     }
 
@@ -289,6 +295,19 @@ impl Tally {
         ));
         out
     }
+}
+
+/// Whether an answer carries planted out-of-scope data: an object body, or a listed key or
+/// common prefix (the echoed request `Prefix`/`Marker` do not count: they are the caller's own).
+pub fn leaks(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    if text.contains(&format!("{HIDDEN} data of")) {
+        return true;
+    }
+    let listed = crate::http::xml_all(body, "Key")
+        .into_iter()
+        .chain(crate::http::xml_all(body, "CommonPrefixes"));
+    listed.into_iter().any(|k| k.contains(HIDDEN))
 }
 
 fn snippet(s: &str) -> String {

@@ -100,5 +100,8 @@ pub fn creds(access_key: &str, jwt: &str) -> Creds {
 
 /// Mints `claims` under `parent_secret` exactly as Cloudflare's helper does.
 pub fn mint(claims: &Claims, parent_secret: &str) -> Creds {
-    creds(&claims.iss, &jwt(HS256_HEADER, &claims.json(), parent_secret))
+    creds(
+        &claims.iss,
+        &jwt(HS256_HEADER, &claims.json(), parent_secret),
+    )
 }

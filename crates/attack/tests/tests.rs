@@ -19,7 +19,14 @@ pub(crate) struct Fx {
 }
 
 /// In-scope keys planted in MAIN (body `in scope`).
-pub(crate) const IN_SCOPE: &[&str] = &["user-1/doc", "dir/doc", "a/b", "exact.txt", "sp ace/doc", "café/doc"];
+pub(crate) const IN_SCOPE: &[&str] = &[
+    "user-1/doc",
+    "dir/doc",
+    "a/b",
+    "exact.txt",
+    "sp ace/doc",
+    "café/doc",
+];
 
 /// Out-of-scope keys planted in MAIN (key and body carry the HIDDEN marker).
 pub(crate) const OUT_OF_SCOPE: &[&str] = &[
@@ -64,6 +71,7 @@ fn setup(w: &mut World) -> Fx {
         let c = w.claims(&admin, MAIN, "object-read-write");
         w.mint(&c, &admin.secret)
     };
+    w.trust(&whole);
     Fx {
         scoped,
         scoped_ro,
