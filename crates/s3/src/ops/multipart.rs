@@ -214,6 +214,45 @@ fn composite(alg: ChecksumAlgorithm, parts: &[&PartRecord]) -> Option<String> {
     Some(format!("{}-{}", STANDARD.encode(digest), parts.len()))
 }
 
+/// A full-object CRC from the parts' CRCs and sizes (S3 `FULL_OBJECT` multipart checksums).
+fn full_object(alg: ChecksumAlgorithm, parts: &[&PartRecord]) -> Option<String> {
+    let (crc, width) = match alg {
+        ChecksumAlgorithm::Crc32 => (crc_fast::CrcAlgorithm::Crc32IsoHdlc, 4),
+        ChecksumAlgorithm::Crc32c => (crc_fast::CrcAlgorithm::Crc32Iscsi, 4),
+        ChecksumAlgorithm::Crc64Nvme => (crc_fast::CrcAlgorithm::Crc64Nvme, 8),
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+    };
+    let mut acc: Option<u64> = None;
+    for p in parts {
+        let raw = STANDARD.decode(p.checksums.get(&alg)?).ok()?;
+        if raw.len() != width {
+            return None;
+        }
+        let value = raw.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+        acc = Some(match acc {
+            None => value,
+            Some(prev) => crc_fast::checksum_combine(crc, prev, value, p.size),
+        });
+    }
+    let v = acc?;
+    let bytes = v.to_be_bytes();
+    Some(STANDARD.encode(&bytes[8 - width..]))
+}
+
+/// The per-part checksums a CompleteMultipartUpload body names must match the stored ones.
+fn part_checksums_match(c: &dto::CompletedPart, stored: &PartRecord) -> bool {
+    let named = [
+        (ChecksumAlgorithm::Crc32, c.checksum_crc32.as_ref()),
+        (ChecksumAlgorithm::Crc32c, c.checksum_crc32c.as_ref()),
+        (ChecksumAlgorithm::Crc64Nvme, c.checksum_crc64nvme.as_ref()),
+        (ChecksumAlgorithm::Sha1, c.checksum_sha1.as_ref()),
+        (ChecksumAlgorithm::Sha256, c.checksum_sha256.as_ref()),
+    ];
+    named.iter().all(|(alg, want)| {
+        want.is_none_or(|w| stored.checksums.get(alg).is_some_and(|s| s == w.trim()))
+    })
+}
+
 pub(super) async fn complete(
     state: &S3State,
     req: S3Request<dto::CompleteMultipartUploadInput>,
@@ -280,7 +319,7 @@ pub(super) async fn complete(
             .unwrap_or_default();
         let part = stored
             .iter()
-            .find(|p| p.part_number == n && p.etag == want)
+            .find(|p| p.part_number == n && p.etag == want && part_checksums_match(c, p))
             .ok_or_else(|| {
                 s3_error!(
                     InvalidPart,
@@ -312,12 +351,36 @@ pub(super) async fn complete(
         picked.len()
     );
 
+    // CRC64NVME is full-object only in S3; the other algorithms default to composite.
+    let checksum_type = match (record.checksum_type, record.checksum_algorithm) {
+        (Some(t), _) => t,
+        (None, Some(ChecksumAlgorithm::Crc64Nvme)) => ChecksumType::FullObject,
+        (None, _) => ChecksumType::Composite,
+    };
     let mut checksums = Checksums::new();
-    if let Some(alg) = record.checksum_algorithm
-        && record.checksum_type != Some(ChecksumType::FullObject)
-        && let Some(v) = composite(alg, &picked)
-    {
-        checksums.insert(alg, v);
+    if let Some(alg) = record.checksum_algorithm {
+        let value = match checksum_type {
+            ChecksumType::FullObject => full_object(alg, &picked),
+            ChecksumType::Composite => composite(alg, &picked),
+        };
+        if let Some(v) = value {
+            checksums.insert(alg, v);
+        }
+    }
+    // A whole-object checksum sent with the completion must match what the parts add up to.
+    let claimed = header_checksums(
+        i.checksum_crc32.clone(),
+        i.checksum_crc32c.clone(),
+        i.checksum_crc64nvme.clone(),
+        i.checksum_sha1.clone(),
+        i.checksum_sha256.clone(),
+    );
+    for (alg, want) in &claimed {
+        if let Some(have) = checksums.get(alg)
+            && have.split('-').next() != Some(want.trim().split('-').next().unwrap_or_default())
+        {
+            return Err(crate::error::Failure::Ingest(crate::body::IngestError::BadDigest).into());
+        }
     }
     let complete = CompleteUpload {
         bucket: bucket.clone(),
@@ -333,7 +396,7 @@ pub(super) async fn complete(
         etag: final_etag.clone(),
         last_modified_ms: state.clock.now_millis(),
         checksums: checksums.clone(),
-        checksum_type: ChecksumType::Composite,
+        checksum_type,
     };
     let outcome = state.meta.complete_upload(complete).await.map_err(store)?;
     collect_garbage(state, outcome.garbage).await;
@@ -343,7 +406,7 @@ pub(super) async fn complete(
         key: Some(i.key.clone()),
         e_tag: Some(etag(&final_etag)),
         location: Some(format!("/{}/{}", i.bucket, i.key)),
-        checksum_type: (!checksums.is_empty()).then(|| s3_checksum_type(ChecksumType::Composite)),
+        checksum_type: (!checksums.is_empty()).then(|| s3_checksum_type(checksum_type)),
         checksum_crc32: sums.crc32,
         checksum_crc32c: sums.crc32c,
         checksum_crc64nvme: sums.crc64nvme,

@@ -521,3 +521,74 @@ async fn delete_object_and_delete_objects() {
         .await;
     assert!(tag(&r.text(), "Key").is_empty());
 }
+
+#[tokio::test]
+async fn multipart_full_object_crc_is_combined_from_the_parts_and_part_checksums_are_checked() {
+    let limits = Limits {
+        min_part_size: 5,
+        ..Limits::default()
+    };
+    let env = Env::with(Clock::system(), limits).await;
+    let a = &env.admin;
+    let r = env
+        .call(
+            a,
+            Req::new("POST", &p("full"))
+                .q("uploads", "")
+                .h("x-amz-checksum-algorithm", "CRC32")
+                .h("x-amz-checksum-type", "FULL_OBJECT"),
+        )
+        .await;
+    r.ok();
+    let id = upload_id(&r.text());
+    let (d1, d2) = (b"first part bytes".as_slice(), b"second".as_slice());
+    let mut etags = Vec::new();
+    for (n, d) in [(1, d1), (2, d2)] {
+        let r = env
+            .call(
+                a,
+                Req::put(&p("full"), d)
+                    .q("partNumber", &n.to_string())
+                    .q("uploadId", &id)
+                    .h("x-amz-checksum-crc32", &crc32_b64(d)),
+            )
+            .await;
+        r.ok();
+        etags.push(r.header("etag").expect("etag"));
+    }
+    let body = |c2: &str| {
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag><ChecksumCRC32>{}</ChecksumCRC32></Part><Part><PartNumber>2</PartNumber><ETag>{}</ETag><ChecksumCRC32>{c2}</ChecksumCRC32></Part></CompleteMultipartUpload>",
+            etags[0],
+            crc32_b64(d1),
+            etags[1]
+        )
+    };
+    env.call(
+        a,
+        Req::new("POST", &p("full"))
+            .q("uploadId", &id)
+            .body(body("AAAAAA==").as_bytes()),
+    )
+    .await
+    .expect(400, "InvalidPart");
+    let whole = [d1, d2].concat();
+    let r = env
+        .call(
+            a,
+            Req::new("POST", &p("full"))
+                .q("uploadId", &id)
+                .body(body(&crc32_b64(d2)).as_bytes()),
+        )
+        .await;
+    r.ok();
+    let r = env
+        .call(a, Req::get(&p("full")).h("x-amz-checksum-mode", "ENABLED"))
+        .await;
+    assert_eq!(r.body, whole);
+    assert_eq!(r.header("x-amz-checksum-crc32"), Some(crc32_b64(&whole)));
+    assert_eq!(
+        r.header("x-amz-checksum-type").as_deref(),
+        Some("FULL_OBJECT")
+    );
+}
