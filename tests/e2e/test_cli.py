@@ -135,3 +135,37 @@ def test_help_teaches_with_examples():
     assert done.returncode == 0
     assert "Examples:" in done.stdout and "mayfly serve" in done.stdout
     assert "Examples:" in run_mayfly("serve", "--help").stdout
+
+
+def test_config_file_sets_public_host_audience_and_json_logs(tmp_path, start_server):
+    from jwt_util import decode_session_token
+
+    data = tmp_path / "cfg-data"
+    creds = init_data_dir(data)
+    cfg = tmp_path / "mayfly.toml"
+    cfg.write_text('public_s3_hosts = ["r2.mayfly.test"]\nlog_format = "json"\n')
+    srv = start_server(data, creds, "--config", str(cfg))
+    h = {"Authorization": f"Bearer {creds['api_token']}"}
+    name = unique_bucket_name("cfg")
+    r = requests.post(f"{srv.api_url}/accounts/{creds['account_id']}/r2/buckets", json={"name": name}, headers=h, timeout=10)
+    assert r.status_code == 200, r.text
+    r = requests.post(
+        f"{srv.api_url}/accounts/{creds['account_id']}/r2/temp-access-credentials",
+        json={"bucket": name, "parentAccessKeyId": creds["access_key_id"], "permission": "object-read-only", "ttlSeconds": 60},
+        headers=h, timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    _, _, claims = decode_session_token(r.json()["result"]["sessionToken"])
+    assert claims["aud"] == "r2.mayfly.test"
+    assert srv.stop() == 0
+    lines = [l for l in srv.stderr_path.read_text().splitlines() if l.strip()]
+    assert lines and all(json.loads(l)["level"] for l in lines)
+    assert creds["api_token"] not in srv.stderr_path.read_text()
+
+
+def test_bad_config_file_fails_fast(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('data_dri = "typo"\n')
+    done = run_mayfly("serve", "--config", str(cfg), "--data-dir", str(tmp_path / "d"), timeout=30)
+    assert done.returncode == 1
+    assert "invalid config file" in done.stderr
