@@ -60,17 +60,6 @@ impl Server {
         let field = |k: &str| -> Result<String> {
             boot[k].as_str().map(str::to_owned).with_context(|| format!("init output lacks {k}"))
         };
-        let ready = dir.path().join("ready.json");
-        let child = Command::new(&bin)
-            .args(["serve", "--api-listen", "127.0.0.1:0", "--s3-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .arg("--ready-file")
-            .arg(&ready)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("spawning mayfly serve")?;
         let mut server = Server {
             api_url: String::new(),
             s3_url: String::new(),
@@ -78,19 +67,42 @@ impl Server {
             api_token: field("api_token")?,
             access_key_id: field("access_key_id")?,
             secret_access_key: field("secret_access_key")?,
-            child: Some(child),
+            child: None,
             _dir: dir,
         };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("data")
+    }
+
+    /// Starts `mayfly serve` on the data directory and waits for its ready file.
+    fn spawn(&mut self) -> Result<()> {
+        let ready = self._dir.path().join("ready.json");
+        let _ = std::fs::remove_file(&ready);
+        let child = Command::new(mayfly_bin())
+            .args(["serve", "--api-listen", "127.0.0.1:0", "--s3-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(self.data_dir())
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("spawning mayfly serve")?;
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(text) = std::fs::read_to_string(&ready) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                    server.api_url = v["api_url"].as_str().context("api_url")?.to_owned();
-                    server.s3_url = v["s3_url"].as_str().context("s3_url")?.to_owned();
-                    return Ok(server);
+                    self.api_url = v["api_url"].as_str().context("api_url")?.to_owned();
+                    self.s3_url = v["s3_url"].as_str().context("s3_url")?.to_owned();
+                    return Ok(());
                 }
             }
-            if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 bail!("mayfly serve exited early: {status}");
             }
             if Instant::now() > deadline {
@@ -98,6 +110,38 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Peak resident set size of the server so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> Result<u64> {
+        let pid = self.pid().context("not running")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/PID/status")
+    }
+
+    /// `kill -9`: no draining, no cleanup, as a power cut would leave it.
+    pub fn crash(&mut self) -> Result<()> {
+        let mut child = self.child.take().context("not running")?;
+        child.kill()?;
+        child.wait()?;
+        Ok(())
+    }
+
+    /// Starts the server again on the same data directory (new ports).
+    pub fn restart(&mut self) -> Result<()> {
+        if self.child.is_some() {
+            bail!("still running");
+        }
+        self.spawn()
     }
 
     /// Sends SIGTERM and returns the exit status (the server must drain and exit 0).

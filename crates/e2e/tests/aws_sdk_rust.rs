@@ -21,7 +21,7 @@ fn s3(server: &Server, key: &str, secret: &str, token: Option<&str>) -> S3 {
     S3::from_conf(conf)
 }
 
-fn admin(server: &Server) -> S3 {
+pub(crate) fn admin(server: &Server) -> S3 {
     s3(server, &server.access_key_id, &server.secret_access_key, None)
 }
 

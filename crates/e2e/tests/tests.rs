@@ -3,3 +3,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod aws_sdk_rust;
+mod crash;
+mod streaming;
