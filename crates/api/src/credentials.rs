@@ -3,7 +3,8 @@
 //!
 //! Checks, in order (each failure is a 4xx envelope):
 //! 1. the caller's token is active and of this account (401/403, [`crate::auth`]);
-//! 2. the body: `bucket`, `parentAccessKeyId`, `permission`, `ttlSeconds` (a number: `3600.0`
+//! 2. the body (all of it, path scope included, before any lookup): `bucket`,
+//!    `parentAccessKeyId`, `permission`, `ttlSeconds` (a number: `3600.0`
 //!    is fine; non-integral, <= 0, > 604800 or a string is 400 at `/ttlSeconds`; absent is 900),
 //!    optional `objects` and `prefixes`; unknown fields and wrong types are 400 at their pointer;
 //! 3. the caller is the parent itself, or holds `admin-read-write` (403);
@@ -17,7 +18,9 @@
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
-use mayfly_core::{AccessKeyId, BucketName, Claims, MAX_TTL_SECS, Permission, TokenRights, mint};
+use mayfly_core::{
+    AccessKeyId, BucketName, Claims, MAX_TTL_SECS, PathScope, Permission, TokenRights, mint,
+};
 use mayfly_store::{BucketId, Entity, StoreError, TokenRecord};
 use serde::Serialize;
 
@@ -96,6 +99,9 @@ impl TempCredsRequest {
         let objects = body.optional_str_list("objects")?.unwrap_or_default();
         let prefixes = body.optional_str_list("prefixes")?.unwrap_or_default();
         body.finish()?;
+        // Validate the scope with the rest of the input, before any lookup: a bad prefix is a
+        // 400 whatever the bucket or parent (minting re-checks it through the claims builder).
+        PathScope::new(prefixes.clone(), objects.clone())?;
         Ok(Self {
             bucket,
             parent,

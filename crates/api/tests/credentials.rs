@@ -343,6 +343,13 @@ async fn bad_input_table_is_all_4xx_envelopes() {
             10040,
             Some("/prefixes"),
         ),
+        // The scope is input: refused before the bucket is even looked up.
+        (
+            base(json!({"prefixes": [""], "bucket": "missing-bucket"})),
+            400,
+            10040,
+            Some("/prefixes"),
+        ),
         (
             base(json!({"actions": ["GetObject"]})),
             400,
