@@ -6,6 +6,8 @@
 //! It is glue and holds no domain logic: credentials are `mayfly-core`'s, persistence is
 //! `mayfly-store-local`'s, HTTP semantics are `mayfly-api`'s and `mayfly-s3`'s.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -46,10 +48,11 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Creds(cmd) => commands::creds(cmd).await.map(|()| ExitCode::SUCCESS),
-        Command::Serve(args) => {
+        Command::Serve(mut args) => {
+            let stores = serve::StoreChoice::new(args.metadata.take(), args.blobs.take())?;
             let config = config::ServeConfig::resolve(args)?;
             logging::init(config.log_format);
-            serve_until_signal(&config)
+            serve_until_signal(&config, &stores)
                 .await
                 .map(|()| ExitCode::SUCCESS)
         }
@@ -57,10 +60,13 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `mayfly serve`: start, announce, write the ready file, run until SIGTERM/SIGINT, drain.
-async fn serve_until_signal(config: &config::ServeConfig) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    config: &config::ServeConfig,
+    stores: &serve::StoreChoice,
+) -> anyhow::Result<()> {
     use std::io::Write;
 
-    let running = serve::start(config, mayfly_store::Clock::system()).await?;
+    let running = serve::start_with(config, stores, mayfly_store::Clock::system()).await?;
     tokio::spawn(metrics::upkeep_loop());
     {
         let mut out = std::io::stdout().lock();
