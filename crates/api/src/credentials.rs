@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::ApiState;
 use crate::auth::{ApiPath, Caller, is_usable};
 use crate::body::{Fields, JsonBody};
-use crate::error::{ApiError, Forbidden, RequestError};
+use crate::error::{ApiError, Forbidden, Internal, RequestError};
 
 /// Lifetime when `ttlSeconds` is absent (the OpenAPI default).
 const DEFAULT_TTL_SECS: u64 = 900;
@@ -181,7 +181,16 @@ pub(crate) async fn create(
     .objects(request.objects)
     .issued_at(now)
     .ttl_secs(request.ttl_secs)
-    .build()?;
+    .build()
+    .map_err(|e| -> ApiError {
+        // Every request field was validated above; only the configured audience is left, and
+        // a bad one is the operator's mistake, not the caller's.
+        if e.field == "aud" {
+            Internal::new(format!("configured S3 audience rejected: {e}")).into()
+        } else {
+            e.into()
+        }
+    })?;
     let creds = mint(&claims, &parent.secret);
     tracing::info!(
         account = %claims.account(),

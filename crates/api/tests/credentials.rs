@@ -434,3 +434,36 @@ async fn account_and_auth_failures_are_4xx_envelopes() {
         .await
         .assert_error(401, 9109);
 }
+
+#[tokio::test]
+async fn a_misconfigured_audience_is_an_internal_error_not_the_callers() {
+    use tower::ServiceExt;
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "logs").await;
+    let app = mayfly_api::router(mayfly_api::ApiState::new(
+        h.store.clone(),
+        h.clock.clone(),
+        mayfly_api::ApiConfig::new("not a host/"),
+    ));
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/client/v4{}", path()))
+        .header("authorization", format!("Bearer {}", h.admin.value))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(seed_body(
+            &h.admin.id,
+            "logs",
+            json!({}),
+        )))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        body["errors"][0],
+        json!({"code": 10001, "message": "Internal error"})
+    );
+}
