@@ -130,6 +130,30 @@ pub struct ServeArgs {
     /// Log format [default: text].
     #[arg(long, env = "MAYFLY_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Metadata in PostgreSQL (shared by every node): a postgres:// URL. Needs --blobs.
+    /// Prefer the environment variable when the URL holds a password [default: SQLite in the
+    /// data directory].
+    #[arg(long, env = "MAYFLY_METADATA", hide_env_values = true, value_parser = parse_pg_url)]
+    pub metadata: Option<mayfly_store_pg::PgUrl>,
+    /// Object bytes in an upstream S3 bucket:
+    /// s3://bucket/prefix?endpoint=URL&region=R, credentials from MAYFLY_BLOBS_ACCESS_KEY_ID /
+    /// MAYFLY_BLOBS_SECRET_ACCESS_KEY (or AWS_*). Needs --metadata [default: files in the data
+    /// directory].
+    #[arg(long, env = "MAYFLY_BLOBS", value_parser = parse_blobs_url)]
+    pub blobs: Option<mayfly_store_pg::S3BlobsConfig>,
+}
+
+fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        Ok(mayfly_store_pg::PgUrl::new(s))
+    } else {
+        // The value may hold a password: never echo it.
+        Err("expected a postgres:// or postgresql:// URL".to_owned())
+    }
+}
+
+fn parse_blobs_url(s: &str) -> Result<mayfly_store_pg::S3BlobsConfig, String> {
+    mayfly_store_pg::S3BlobsConfig::parse(s).map_err(|e| e.to_string())
 }
 
 /// Where the API client subcommands connect. Also read by the official SDKs.

@@ -1,4 +1,4 @@
-//! Wiring: open the local store, bootstrap an empty one, bind both listeners, mount the API
+//! Wiring: open the store (local, or PostgreSQL + upstream S3), bootstrap an empty one, bind both listeners, mount the API
 //! router (plus `/healthz` and `/metrics`) and the S3 router, and serve them until told to
 //! stop. [`start`] is what `mayfly serve` runs and what in-process tests call.
 //!
@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
-use mayfly_store::Clock;
+use mayfly_store::{BlobStore, Clock, MetadataStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -102,31 +102,102 @@ impl StopHandle {
     }
 }
 
-/// Opens the store in `data_dir`, bootstrapping it if it holds no account.
+/// Which storage implementation `serve` wires in.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    /// SQLite + files in the data directory (one node).
+    Local,
+    /// PostgreSQL metadata + upstream S3 blobs (any number of nodes).
+    Postgres {
+        /// The database (Debug redacts its password).
+        metadata: mayfly_store_pg::PgUrl,
+        /// The upstream bucket; credentials come from the environment.
+        blobs: mayfly_store_pg::S3BlobsConfig,
+    },
+}
+
+impl StoreChoice {
+    /// From `--metadata` / `--blobs`: both or neither (PostgreSQL metadata pointing at one
+    /// node's disk, or files indexed by one node's SQLite, would not scale out).
+    pub fn new(
+        metadata: Option<mayfly_store_pg::PgUrl>,
+        blobs: Option<mayfly_store_pg::S3BlobsConfig>,
+    ) -> anyhow::Result<Self> {
+        match (metadata, blobs) {
+            (None, None) => Ok(Self::Local),
+            (Some(metadata), Some(blobs)) => Ok(Self::Postgres { metadata, blobs }),
+            (Some(_), None) | (None, Some(_)) => Err(anyhow::anyhow!(
+                "--metadata postgres://... and --blobs s3://... go together"
+            )),
+        }
+    }
+}
+
+/// The opened stores, and whatever must live as long as the servers (the data-directory lock).
+type OpenedStores = (
+    Arc<dyn MetadataStore>,
+    Arc<dyn BlobStore>,
+    Arc<dyn std::any::Any + Send + Sync>,
+);
+
+/// Opens the chosen stores, bootstrapping them if they hold no account.
 async fn open_store(
     data_dir: &Path,
+    choice: &StoreChoice,
     clock: &Clock,
-) -> anyhow::Result<(mayfly_store_local::LocalStore, Option<Bootstrap>)> {
-    let dir = data_dir.to_owned();
-    let store = tokio::task::spawn_blocking(move || mayfly_store_local::LocalStore::open(&dir))
-        .await
-        .context("store open task panicked")?
-        .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
-    let boot = match bootstrap(store.metadata().as_ref(), clock.now()).await {
+) -> anyhow::Result<(OpenedStores, Option<Bootstrap>)> {
+    let opened: OpenedStores = match choice {
+        StoreChoice::Local => {
+            let dir = data_dir.to_owned();
+            let store =
+                tokio::task::spawn_blocking(move || mayfly_store_local::LocalStore::open(&dir))
+                    .await
+                    .context("store open task panicked")?
+                    .with_context(|| {
+                        format!("cannot open data directory {}", data_dir.display())
+                    })?;
+            (store.metadata(), store.blobs(), Arc::new(store))
+        }
+        StoreChoice::Postgres { metadata, blobs } => {
+            let meta =
+                mayfly_store_pg::PgMetadata::connect(metadata, mayfly_store_pg::DEFAULT_POOL_SIZE)
+                    .await
+                    .with_context(|| format!("cannot open metadata at {}", metadata.redacted()))?;
+            let credentials = mayfly_store_pg::S3Credentials::from_env()?;
+            let upstream = mayfly_store_pg::S3Blobs::new(blobs, &credentials)?;
+            upstream
+                .check()
+                .await
+                .with_context(|| format!("cannot reach blob bucket {}", blobs.bucket))?;
+            tracing::info!(metadata = %metadata.redacted(), bucket = %blobs.bucket, prefix = %blobs.prefix, "postgres + upstream s3 stores");
+            (Arc::new(meta), Arc::new(upstream), Arc::new(()))
+        }
+    };
+    let boot = match bootstrap(opened.0.as_ref(), clock.now()).await {
         Ok(b) => Some(b),
         Err(InitError::AlreadyInitialised { .. }) => None,
-        Err(e) => return Err(e).context("cannot initialise the data directory"),
+        Err(e) => return Err(e).context("cannot initialise the store"),
     };
-    Ok((store, boot))
+    Ok((opened, boot))
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Starts both servers and returns once both listeners accept connections.
+/// Starts both servers on the local store and returns once both listeners accept connections.
 pub async fn start(config: &ServeConfig, clock: Clock) -> anyhow::Result<Running> {
-    let (store, boot) = open_store(&config.data_dir, &clock).await?;
+    start_with(config, &StoreChoice::Local, clock).await
+}
+
+/// [`start`] on the chosen stores.
+pub async fn start_with(
+    config: &ServeConfig,
+    stores: &StoreChoice,
+    clock: Clock,
+) -> anyhow::Result<Running> {
+    let ((metadata, blobs, keep_alive), boot) =
+        open_store(&config.data_dir, stores, &clock).await?;
     let api_listener = TcpListener::bind(config.api_listen)
         .await
         .with_context(|| format!("cannot listen on {} (API)", config.api_listen))?;
@@ -147,7 +218,7 @@ pub async fn start(config: &ServeConfig, clock: Clock) -> anyhow::Result<Running
 
     let _ = metrics::handle();
     let api_state = mayfly_api::ApiState::new(
-        store.metadata(),
+        Arc::clone(&metadata),
         clock.clone(),
         mayfly_api::ApiConfig::new(audience),
     );
@@ -159,18 +230,17 @@ pub async fn start(config: &ServeConfig, clock: Clock) -> anyhow::Result<Running
             Listener::Api,
             metrics::track,
         ));
-    let s3_state = mayfly_s3::S3State::new(store.metadata(), store.blobs(), clock, hosts);
+    let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts);
     let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(
         Listener::S3,
         metrics::track,
     ));
 
     let stop = StopHandle(Arc::new(watch::channel(false).0));
-    let store = Arc::new(store);
     let serve = |listener: TcpListener, app: Router| {
         let mut rx = stop.0.subscribe();
         // The store (and its directory lock) lives as long as any server does.
-        let store = Arc::clone(&store);
+        let store = Arc::clone(&keep_alive);
         tokio::spawn(async move {
             let result = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
