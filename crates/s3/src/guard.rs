@@ -103,6 +103,12 @@ pub(crate) fn check(
                 .map(str::trim)
                 .find_map(|part| part.strip_prefix("SignedHeaders="))
                 .ok_or_else(|| s3_error!(AuthorizationHeaderMalformed, "missing SignedHeaders"))?;
+            let credential = rest
+                .split(',')
+                .map(str::trim)
+                .find_map(|part| part.strip_prefix("Credential="))
+                .ok_or_else(|| s3_error!(AuthorizationHeaderMalformed, "missing Credential"))?;
+            check_scope(credential, S3ErrorCode::AuthorizationHeaderMalformed)?;
             (Some(split_signed(signed)), false)
         }
         (None, true) => {
@@ -136,6 +142,9 @@ pub(crate) fn check(
                         name
                     ));
                 }
+            }
+            if let Some(credential) = unique_param(&query, "X-Amz-Credential")? {
+                check_scope(credential, S3ErrorCode::AuthorizationQueryParametersError)?;
             }
             let signed = unique_param(&query, "X-Amz-SignedHeaders")?.ok_or_else(|| {
                 s3_error!(
@@ -262,6 +271,28 @@ fn unique_param<'a>(query: &'a [(String, String)], name: &str) -> Result<Option<
     Ok(first.map(|(_, v)| v.as_str()))
 }
 
+/// The credential scope must name service `s3` and region `auto`, `us-east-1` or empty
+/// (SPEC §4). s3s 0.14 accepts any region and the service `sts` too, so a signature made for
+/// another region or service would otherwise be accepted here.
+fn check_scope(credential: &str, code: S3ErrorCode) -> Result<(), S3Error> {
+    // `<key>/<date>/<region>/<service>/aws4_request`; key ids and dates hold no '/'.
+    let mut parts = credential.rsplitn(4, '/');
+    let (terminator, service, region) = (parts.next(), parts.next(), parts.next());
+    if terminator != Some("aws4_request") || service != Some("s3") {
+        return Err(S3Error::with_message(
+            code,
+            "The credential scope must end with s3/aws4_request.",
+        ));
+    }
+    if !matches!(region, Some("auto" | "us-east-1" | "")) {
+        return Err(S3Error::with_message(
+            code,
+            "The credential scope region must be auto, us-east-1 or empty.",
+        ));
+    }
+    Ok(())
+}
+
 fn split_signed(s: &str) -> Vec<String> {
     s.split(';')
         .map(|h| h.trim().to_ascii_lowercase())
@@ -380,6 +411,18 @@ mod tests {
     fn amz_dates_parse() {
         assert_eq!(parse_amz_date("20250615T150640Z"), Some(1_750_000_000));
         assert_eq!(parse_amz_date("2025-06-15"), None);
+    }
+
+    #[test]
+    fn credential_scope_must_be_s3_in_an_r2_region() {
+        let ok = |c: &str| check_scope(c, S3ErrorCode::AuthorizationHeaderMalformed).is_ok();
+        assert!(ok("k/20250615/auto/s3/aws4_request"));
+        assert!(ok("k/20250615/us-east-1/s3/aws4_request"));
+        assert!(ok("k/20250615//s3/aws4_request"));
+        assert!(!ok("k/20250615/eu-west-1/s3/aws4_request"));
+        assert!(!ok("k/20250615/auto/sts/aws4_request"));
+        assert!(!ok("k/20250615/auto/s3/aws4_requests"));
+        assert!(!ok("k/20250615/auto/s3"));
     }
 
     #[test]
