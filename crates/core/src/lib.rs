@@ -79,6 +79,57 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 #[doc(hidden)]
+pub mod testing {
+    //! Test tables shared by core's tests and the adapters' replays over HTTP, so every layer
+    //! checks the same intent.
+
+    use super::S3Op;
+
+    /// The permission matrix, written by hand (not derived from the code under test):
+    /// (operation, allowed for [object-read-only, object-read-write, admin-read-only,
+    /// admin-read-write]) for a whole-bucket temporary credential whose parent is
+    /// `admin-read-write`. Long-lived tokens differ only on ListBuckets (admins) and
+    /// CreateBucket (admin-read-write); a path-scoped credential additionally loses bucket
+    /// configuration and deletion, and every key or listing outside its paths.
+    pub const TEMPORARY_MATRIX: &[(S3Op, [bool; 4])] = {
+        const R: [bool; 4] = [true, true, true, true];
+        const W: [bool; 4] = [false, true, false, true];
+        const CR: [bool; 4] = [false, false, true, true];
+        const CW: [bool; 4] = [false, false, false, true];
+        const NO: [bool; 4] = [false, false, false, false];
+        use S3Op::*;
+        &[
+            (ListBuckets, NO),
+            (CreateBucket, NO),
+            (HeadBucket, R),
+            (GetBucketLocation, R),
+            (DeleteBucket, CW),
+            (GetBucketCors, CR),
+            (PutBucketCors, CW),
+            (DeleteBucketCors, CW),
+            (GetBucketLifecycleConfiguration, CR),
+            (PutBucketLifecycleConfiguration, CW),
+            (GetBucketEncryption, CR),
+            (HeadObject, R),
+            (GetObject, R),
+            (ListParts, R),
+            (PutObject, W),
+            (DeleteObject, W),
+            (DeleteObjects, W),
+            (CopyObject, W),
+            (CreateMultipartUpload, W),
+            (UploadPart, W),
+            (UploadPartCopy, W),
+            (CompleteMultipartUpload, W),
+            (AbortMultipartUpload, W),
+            (ListMultipartUploads, R),
+            (ListObjects, R),
+            (ListObjectsV2, R),
+        ]
+    };
+}
+
+#[doc(hidden)]
 pub mod fuzzing {
     //! Entry points for `fuzz/`: each asserts a property and panics when it fails.
 

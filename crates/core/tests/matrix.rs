@@ -5,45 +5,7 @@
 use crate::vector::{ACCOUNT, PARENT_ID};
 use mayfly_core::*;
 
-/// (operation, allowed for [object-read-only, object-read-write, admin-read-only,
-/// admin-read-write]) for a whole-bucket temporary credential whose parent is all-powerful.
-/// Long-lived tokens differ only on the two account-level operations (see below).
-const TEMPORARY: &[(S3Op, [bool; 4])] = {
-    const R: [bool; 4] = [true, true, true, true];
-    const W: [bool; 4] = [false, true, false, true];
-    const CR: [bool; 4] = [false, false, true, true];
-    const CW: [bool; 4] = [false, false, false, true];
-    const NO: [bool; 4] = [false, false, false, false];
-    use S3Op::*;
-    &[
-        (ListBuckets, NO),
-        (CreateBucket, NO),
-        (HeadBucket, R),
-        (GetBucketLocation, R),
-        (DeleteBucket, CW),
-        (GetBucketCors, CR),
-        (PutBucketCors, CW),
-        (DeleteBucketCors, CW),
-        (GetBucketLifecycleConfiguration, CR),
-        (PutBucketLifecycleConfiguration, CW),
-        (GetBucketEncryption, CR),
-        (HeadObject, R),
-        (GetObject, R),
-        (ListParts, R),
-        (PutObject, W),
-        (DeleteObject, W),
-        (DeleteObjects, W),
-        (CopyObject, W),
-        (CreateMultipartUpload, W),
-        (UploadPart, W),
-        (UploadPartCopy, W),
-        (CompleteMultipartUpload, W),
-        (AbortMultipartUpload, W),
-        (ListMultipartUploads, R),
-        (ListObjects, R),
-        (ListObjectsV2, R),
-    ]
-};
+use mayfly_core::testing::TEMPORARY_MATRIX as TEMPORARY;
 
 pub(crate) fn account() -> AccountId {
     AccountId::parse(ACCOUNT).unwrap()

@@ -8,46 +8,17 @@ use mayfly_store::Clock;
 
 use super::common::*;
 
-/// Same rows as core's table: allowed for [object-read-only, object-read-write,
-/// admin-read-only, admin-read-write], for a whole-bucket temporary credential.
-const TEMPORARY: &[(S3Op, [bool; 4])] = {
-    const R: [bool; 4] = [true, true, true, true];
-    const W: [bool; 4] = [false, true, false, true];
-    const CR: [bool; 4] = [false, false, true, true];
-    const CW: [bool; 4] = [false, false, false, true];
-    const NO: [bool; 4] = [false, false, false, false];
-    use S3Op::*;
-    &[
-        (ListBuckets, NO),
-        (CreateBucket, NO),
-        (HeadBucket, R),
-        (GetBucketLocation, R),
-        (GetBucketCors, CR),
-        (PutBucketCors, CW),
-        (DeleteBucketCors, CW),
-        (GetBucketLifecycleConfiguration, CR),
-        (PutBucketLifecycleConfiguration, CW),
-        (GetBucketEncryption, CR),
-        (HeadObject, R),
-        (GetObject, R),
-        (ListParts, R),
-        (PutObject, W),
-        (CopyObject, W),
-        (CreateMultipartUpload, W),
-        (UploadPart, W),
-        (UploadPartCopy, W),
-        (CompleteMultipartUpload, W),
-        (ListMultipartUploads, R),
-        (ListObjects, R),
-        (ListObjectsV2, R),
-        (DeleteObjects, W),
-        (DeleteObject, W),
-        (AbortMultipartUpload, W),
-        // Last: when allowed it really deletes the bucket (it is emptied first by the rows above
-        // only in part, so it usually answers BucketNotEmpty).
-        (DeleteBucket, CW),
-    ]
-};
+/// Core's hand-written table (`mayfly_core::testing::TEMPORARY_MATRIX`), with DeleteBucket
+/// moved last: when allowed it really deletes the bucket.
+fn temporary_rows() -> Vec<(S3Op, [bool; 4])> {
+    let table = mayfly_core::testing::TEMPORARY_MATRIX;
+    let (last, mut rows): (Vec<_>, Vec<_>) = table
+        .iter()
+        .copied()
+        .partition(|(op, _)| *op == S3Op::DeleteBucket);
+    rows.extend(last);
+    rows
+}
 
 const CORS: &[u8] = b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>";
 const LIFECYCLE: &[u8] = b"<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>x/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
@@ -158,7 +129,7 @@ async fn temporary_credentials_whole_bucket_and_path_scoped() {
         let mut spec = TempSpec::new(perm);
         spec.prefixes = vec!["in/"];
         let scoped = env.temp(&env.admin, spec);
-        for &(op, expect) in TEMPORARY {
+        for (op, expect) in temporary_rows() {
             let allowed = expect[i];
             // Bucket-wide configuration and deletion need an unscoped credential.
             let config = matches!(
@@ -220,7 +191,7 @@ async fn long_lived_tokens() {
         let key = env
             .token(10 + u8::try_from(i).expect("i"), perm, None)
             .await;
-        for &(op, expect) in TEMPORARY {
+        for (op, expect) in temporary_rows() {
             let allowed = match op {
                 S3Op::ListBuckets => perm.is_admin(),
                 S3Op::CreateBucket => perm == Permission::AdminReadWrite,
