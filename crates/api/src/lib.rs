@@ -11,15 +11,15 @@
 //!
 //! Routes (all under `/client/v4`):
 //!
-//! | method | path | module |
+//! | method | path | source |
 //! |--------|------|--------|
-//! | POST | `/accounts/{account_id}/r2/temp-access-credentials` | [`credentials`] |
-//! | GET, POST | `/accounts/{account_id}/r2/buckets` | [`buckets`] |
-//! | GET, PATCH, DELETE | `/accounts/{account_id}/r2/buckets/{bucket_name}` | [`buckets`] |
-//! | GET, POST | `/accounts/{account_id}/tokens` | [`tokens`] |
-//! | GET | `/accounts/{account_id}/tokens/verify`, `/user/tokens/verify` | [`tokens`] |
-//! | GET | `/accounts/{account_id}/tokens/permission_groups` | [`tokens`] |
-//! | GET, DELETE | `/accounts/{account_id}/tokens/{token_id}` | [`tokens`] |
+//! | POST | `/accounts/{account_id}/r2/temp-access-credentials` | `src/credentials.rs` |
+//! | GET, POST | `/accounts/{account_id}/r2/buckets` | `src/buckets.rs` |
+//! | GET, PATCH, DELETE | `/accounts/{account_id}/r2/buckets/{bucket_name}` | `src/buckets.rs` |
+//! | GET, POST | `/accounts/{account_id}/tokens` | `src/tokens.rs` |
+//! | GET | `/accounts/{account_id}/tokens/verify`, `/user/tokens/verify` | `src/tokens.rs` |
+//! | GET | `/accounts/{account_id}/tokens/permission_groups` | `src/tokens.rs` |
+//! | GET, DELETE | `/accounts/{account_id}/tokens/{token_id}` | `src/tokens.rs` |
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<dyn mayfly_store::MetadataStore>) -> std::io::Result<()> {
