@@ -247,6 +247,35 @@ pub(crate) async fn ingest(
     })
 }
 
+/// Checks a fully buffered (small, XML) body against `Content-MD5` and `x-amz-checksum-*`.
+pub(crate) fn verify_buffer(
+    data: &[u8],
+    content_md5: Option<&str>,
+    checksums: &[(ChecksumAlgorithm, String)],
+) -> Result<(), IngestError> {
+    if let Some(b64) = content_md5 {
+        let want = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| IngestError::InvalidDigest)?;
+        if want.len() != 16 {
+            return Err(IngestError::InvalidDigest);
+        }
+        if want.as_slice() != s3s::crypto::Md5::checksum(data).as_slice() {
+            return Err(IngestError::BadDigest);
+        }
+    }
+    let algs: Vec<ChecksumAlgorithm> = checksums.iter().map(|(a, _)| *a).collect();
+    let mut h = hasher_for(&algs);
+    h.update(data);
+    let computed = finalize(h);
+    for (alg, want) in checksums {
+        if computed.get(alg).map(String::as_str) != Some(want.trim()) {
+            return Err(IngestError::BadDigest);
+        }
+    }
+    Ok(())
+}
+
 fn verify_end(
     st: Hashing,
     declared: Option<u64>,

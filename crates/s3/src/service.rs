@@ -66,6 +66,10 @@ async fn serve(shared: Arc<Shared>, req: Request<Body>) -> Response {
         Ok(x) => x,
         Err(e) => return error_response(e),
     };
+    let req = match guard::check_small_body(&shared.state, req).await {
+        Ok(r) => r,
+        Err(e) => return error_response(e),
+    };
     let ctx = Arc::new(ctx);
     let mut svc = shared.s3.clone();
     let result = ctx.scope(tower::Service::call(&mut svc, req)).await;

@@ -483,3 +483,40 @@ async fn no_secret_token_or_signature_reaches_the_logs_even_at_trace_level() {
         );
     }
 }
+
+#[tokio::test]
+async fn xml_request_bodies_are_checked_against_their_digests() {
+    let env = Env::new().await;
+    env.call(&env.admin, Req::put(&p("keep"), b"x")).await.ok();
+    let body = b"<Delete><Object><Key>keep</Key></Object></Delete>";
+    let del = || {
+        Req::new("POST", &format!("/{BUCKET}"))
+            .q("delete", "")
+            .body(body)
+    };
+    env.call(&env.admin, del().h("content-md5", &md5_b64(b"other")))
+        .await
+        .expect(400, "BadDigest");
+    env.call(&env.admin, del().h("x-amz-checksum-crc32", "AAAAAA=="))
+        .await
+        .expect(400, "BadDigest");
+    env.call(&env.admin, Req::get(&p("keep"))).await.ok();
+    env.call(
+        &env.admin,
+        del().h("x-amz-checksum-crc32", &crc32_b64(body)),
+    )
+    .await
+    .ok();
+    env.call(&env.admin, Req::get(&p("keep")))
+        .await
+        .expect(404, "NoSuchKey");
+    let cors = b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>";
+    let put = Req::new("PUT", &format!("/{BUCKET}"))
+        .q("cors", "")
+        .body(cors)
+        .h("content-md5", &md5_b64(b"x"));
+    env.call(&env.admin, put).await.expect(400, "BadDigest");
+    env.call(&env.admin, Req::get(&format!("/{BUCKET}")).q("cors", ""))
+        .await
+        .expect(404, "NoSuchCORSConfiguration");
+}
