@@ -133,6 +133,9 @@ pub fn latest_version() -> u32 {
 pub(crate) async fn migrate(pool: &Pool) -> Result<u32, StoreError> {
     db::in_tx!(pool, Write, |tx| {
         db::advisory_lock(&tx, MIGRATION_LOCK).await?;
+        // "relation already exists, skipping" on every start after the first is noise.
+        tx.batch_execute("SET LOCAL client_min_messages TO warning")
+            .await?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS mayfly_schema_migrations (
                 version    integer PRIMARY KEY,
