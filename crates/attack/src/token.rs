@@ -10,7 +10,8 @@ use crate::sign::{Creds, hmac_hex, sha256_hex};
 /// `{"alg":"HS256","typ":"JWT"}`.
 pub const HS256_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
-/// A claim set, serialised in Cloudflare's order.
+/// A claim set. Serialised with members in sorted order (claim order is not fixed, SPEC §2:
+/// the HMAC covers the bytes received, whatever their order).
 #[derive(Debug, Clone)]
 pub struct Claims {
     /// `bucket`.
@@ -36,7 +37,7 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// Compact JSON, Cloudflare's member order.
+    /// Compact JSON, members sorted.
     pub fn json(&self) -> String {
         let mut m = serde_json::Map::new();
         m.insert("bucket".into(), json!(self.bucket));
@@ -98,7 +99,7 @@ pub fn creds(access_key: &str, jwt: &str) -> Creds {
     }
 }
 
-/// Mints `claims` under `parent_secret` exactly as Cloudflare's helper does.
+/// Mints `claims` under `parent_secret` as Cloudflare's helper does (member order aside).
 pub fn mint(claims: &Claims, parent_secret: &str) -> Creds {
     creds(
         &claims.iss,

@@ -162,6 +162,24 @@ impl World {
         }
     }
 
+    /// Like [`World::case_on`] on every path, with no SigV2 rule: `expect` decides SigV2 too
+    /// (for requests that fail before the guard looks at the auth scheme).
+    pub fn case_exact(
+        &mut self,
+        class: Class,
+        name: &str,
+        creds: &Creds,
+        req: &Request,
+        expect: impl Fn(AuthPath) -> Expect,
+    ) {
+        let o = self.opts();
+        for p in AuthPath::ALL {
+            let r = self.send(req, creds, p, &o);
+            let scoped = self.is_scoped(creds);
+            self.tally.record(class, p, name, expect(p), &r, scoped);
+        }
+    }
+
     /// Records an answer obtained some other way.
     pub fn check(
         &mut self,
