@@ -4,11 +4,18 @@
 //! the transaction for a deadlock or a serialization failure. No SQL about records lives here.
 
 use std::fmt;
+use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use mayfly_store::StoreError;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+
+/// How long opening (or checking) a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a call waits for a free pooled connection.
+const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often a transaction PostgreSQL aborted as a deadlock victim or serialization failure is
 /// tried again before the error reaches the caller.
@@ -131,8 +138,15 @@ pub(crate) async fn begin(
     }
 }
 
-/// Builds the pool for `config`. Connections are opened lazily, `max_size` at most.
-pub(crate) fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Pool, StoreError> {
+/// Builds the pool for `config`. Connections are opened lazily, `max_size` at most. A server
+/// that stops answering fails calls after the timeouts below instead of hanging them.
+pub(crate) fn pool(
+    mut config: tokio_postgres::Config,
+    max_size: usize,
+) -> Result<Pool, StoreError> {
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -144,6 +158,10 @@ pub(crate) fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Po
     );
     Pool::builder(manager)
         .max_size(max_size)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
         .build()
         .map_err(|err| StoreError::backend(format_args!("postgres pool: {err}")))
 }

@@ -186,3 +186,23 @@ async fn completion_and_part_replacement_race_consistently() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_is_a_prompt_error_without_the_password() {
+    // A port nobody listens on: bind one, then drop the listener.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = mayfly_store_pg::PgUrl::new(format!(
+        "postgres://mayfly:unreachable-pass@127.0.0.1:{port}/mayfly"
+    ));
+    let started = std::time::Instant::now();
+    match PgMetadata::connect(&url, 2).await {
+        Err(StoreError::Backend(detail)) => {
+            assert!(!detail.contains("unreachable-pass"), "{detail}");
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
