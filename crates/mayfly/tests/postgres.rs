@@ -96,7 +96,8 @@ fn client(api_url: &str, token: &str) -> Client {
         .expect("client")
 }
 
-async fn fresh_database() -> String {
+/// Creates an empty database; returns its URL, its name and a client on the admin database.
+async fn fresh_database() -> (String, String, tokio_postgres::Client) {
     let admin = match std::env::var("MAYFLY_TEST_PG_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
@@ -114,7 +115,7 @@ async fn fresh_database() -> String {
         .expect("create database");
     let mut url = url::Url::parse(&admin).expect("postgres URL");
     url.set_path(&format!("/{name}"));
-    url.to_string()
+    (url.to_string(), name, pg)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +152,7 @@ async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
         up.secret_access_key.expose_secret().to_owned(),
     );
 
-    let pg_url = fresh_database().await;
+    let (pg_url, db_name, admin) = fresh_database().await;
     let a = start_node(dir.path(), "a", &pg_url, &blobs_url, &up_key, &up_secret);
     let account = banner_field(&a.stdout, "account_id");
     let token = banner_field(&a.stdout, "api_token");
@@ -215,4 +216,9 @@ async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
         "the object's bytes live in the upstream bucket"
     );
     upstream.shutdown();
+    drop((a, b));
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{db_name}\" WITH (FORCE)"))
+        .await
+        .expect("drop the test database");
 }
