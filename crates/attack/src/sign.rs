@@ -438,8 +438,14 @@ fn sign_header(req: &Request, creds: &Creds, host: &str, path: AuthPath, o: &Sig
     headers.push(("authorization".into(), auth));
     let body_src = o.swap_body.as_deref().unwrap_or(&req.body);
     let body = if path.is_streaming() {
+        // Chunk signatures and the trailer checksum cover the signed body; a swapped body is
+        // sent in its place, byte for byte (same length), as a man in the middle would.
         let seed = sigs[0].clone();
-        frame_chunks(body_src, path, &sc, &seed, o, &mut sigs)
+        let mut framed = frame_chunks(&req.body, path, &sc, &seed, o, &mut sigs);
+        if let Some(swap) = &o.swap_body {
+            replace_data(&mut framed, &req.body, swap);
+        }
+        framed
     } else {
         body_src.to_vec()
     };
@@ -523,6 +529,30 @@ fn frame_chunks(
         AuthPath::Signed | AuthPath::Unsigned | AuthPath::Presigned | AuthPath::SigV2 => {}
     }
     out
+}
+
+/// Replaces each occurrence of the signed body's chunks in `framed` with the swapped bytes.
+fn replace_data(framed: &mut [u8], signed: &[u8], swap: &[u8]) {
+    if signed.len() != swap.len() || signed.is_empty() {
+        return;
+    }
+    // Chunks are contiguous slices of the body, in order: find each and overwrite it.
+    let mut from = 0;
+    let mut pos = 0;
+    while pos < signed.len() {
+        let mut best = None;
+        for len in (1..=signed.len() - pos).rev() {
+            let needle = &signed[pos..pos + len];
+            if let Some(i) = framed[from..].windows(len).position(|w| w == needle) {
+                best = Some((from + i, len));
+                break;
+            }
+        }
+        let Some((at, len)) = best else { return };
+        framed[at..at + len].copy_from_slice(&swap[pos..pos + len]);
+        from = at + len;
+        pos += len;
+    }
 }
 
 fn presign(req: &Request, creds: &Creds, host: &str, o: &SignOpts) -> Wire {
