@@ -75,6 +75,10 @@ pub(crate) struct Cli {
     /// Multipart part size for the large multipart step (at least 5MiB).
     #[arg(long)]
     pub(crate) part_size: Option<String>,
+    /// S3 clients for the auth and small-object steps, comma-separated: `sdk` (aws-sdk-s3) and/or
+    /// `raw` (reqwest + SigV4 signed here, to size the SDK's own overhead).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) client: Vec<String>,
     /// Keys in the listing bucket.
     #[arg(long)]
     pub(crate) list_keys: Option<usize>,
@@ -86,6 +90,24 @@ pub(crate) struct Cli {
     pub(crate) work_dir: Option<PathBuf>,
 }
 
+/// Which S3 client drives a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientKind {
+    /// aws-sdk-s3.
+    Sdk,
+    /// reqwest with SigV4 signed by [`crate::sigv4`].
+    Raw,
+}
+
+impl ClientKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Sdk => "sdk",
+            ClientKind::Raw => "raw",
+        }
+    }
+}
+
 /// Every size, duration and count the scenarios use.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
@@ -95,6 +117,7 @@ pub(crate) struct Plan {
     pub(crate) step: Duration,
     pub(crate) conns: usize,
     pub(crate) concurrency: Vec<usize>,
+    pub(crate) clients: Vec<ClientKind>,
     pub(crate) auth_size: usize,
     pub(crate) small_size: usize,
     pub(crate) large_size: usize,
@@ -138,6 +161,19 @@ impl Cli {
                 }
             } else {
                 self.concurrency.clone()
+            },
+            clients: match self.client.is_empty() {
+                true if self.smoke => vec![ClientKind::Sdk, ClientKind::Raw],
+                true => vec![ClientKind::Sdk],
+                false => self
+                    .client
+                    .iter()
+                    .map(|c| match c.as_str() {
+                        "sdk" => Ok(ClientKind::Sdk),
+                        "raw" => Ok(ClientKind::Raw),
+                        _ => bail!("--client takes sdk and/or raw, not {c:?}"),
+                    })
+                    .collect::<Result<_>>()?,
             },
             auth_size: 1024,
             small_size: size(&self.small_size, 4 << 10, 4 << 10)?,

@@ -11,6 +11,7 @@ mod cli;
 mod endpoint;
 mod load;
 mod report;
+mod sigv4;
 mod steps;
 mod svg;
 mod target;

@@ -20,6 +20,8 @@ pub(crate) struct Row {
     pub(crate) step: String,
     pub(crate) scenario: &'static str,
     pub(crate) endpoint: String,
+    /// `sdk` or `raw` for the auth and small-object steps, `-` elsewhere.
+    pub(crate) client: &'static str,
     pub(crate) concurrency: usize,
     pub(crate) size_bytes: usize,
     pub(crate) ops: u64,
@@ -60,6 +62,11 @@ impl Row {
             step: step.id.clone(),
             scenario: step.scenario,
             endpoint: endpoint.to_owned(),
+            client: if matches!(step.scenario, "auth" | "small") {
+                step.client.as_str()
+            } else {
+                "-"
+            },
             concurrency: step.concurrency,
             size_bytes: step.size,
             ops: s.ops,
@@ -199,70 +206,86 @@ pub(crate) fn targets(
                 false,
             );
         }
-        let long = t
-            .find(ep, |r| {
-                r.scenario == "auth" && r.kind == Kind::Get { temp: false }
-            })
-            .cloned();
-        if let Some(tmp) = t.find(ep, |r| r.kind == Kind::Get { temp: true }).cloned() {
-            let (row, v) = ops(&tmp);
-            t.push(
-                "temporary-credential GET >= 0.9 x long-lived GET".into(),
-                ep,
-                Some((&row, v)),
-                long.as_ref().map(|l| (at(l), l.ops_per_s)),
-                0.9,
-                false,
-            );
-        }
-        let small_gets: Vec<Row> = rows
-            .iter()
-            .filter(|r| {
-                &r.endpoint == ep && r.scenario == "small" && r.kind == Kind::Get { temp: false }
-            })
-            .cloned()
-            .collect();
-        let pick = small_gets
-            .iter()
-            .find(|r| r.concurrency == conns)
-            .or_else(|| small_gets.iter().max_by_key(|r| r.concurrency));
-        if let Some(g) = pick {
-            let (row, v) = ops(g);
-            t.push(
-                format!("small GET c{} >= 0.5 x /healthz c{conns}", g.concurrency),
-                ep,
-                Some((&row, v)),
-                hz.clone(),
-                0.5,
-                false,
-            );
-        }
-        // S3-only peers (s3s-fs): the issue's 10x goal. Other Mayfly builds, from the first
-        // one's side only: a regression check, goal 1x.
-        let mut others: Vec<(&String, f64)> = peers.iter().map(|p| (p, 10.0)).collect();
-        if Some(ep) == mayflies.first() {
-            others.extend(mayflies.iter().skip(1).map(|m| (m, 1.0)));
-        }
-        for (other, goal) in others {
-            let smalls: Vec<Row> = rows
-                .iter()
-                .filter(|r| &r.endpoint == ep && r.scenario == "small")
+        for client in ["sdk", "raw"] {
+            let sfx = if client == "raw" { " [raw client]" } else { "" };
+            let long = t
+                .find(ep, |r| {
+                    r.client == client
+                        && r.scenario == "auth"
+                        && r.kind == Kind::Get { temp: false }
+                })
+                .cloned();
+            if let Some(tmp) = t
+                .find(ep, |r| {
+                    r.client == client && r.kind == Kind::Get { temp: true }
+                })
                 .cloned()
-                .collect();
-            for r in smalls {
-                let p = t
-                    .find(other, |p| p.step == r.step)
-                    .map(|p| (at(p), p.ops_per_s));
-                let (row, v) = ops(&r);
-                let what = if r.kind == Kind::Put { "PUT" } else { "GET" };
+            {
+                let (row, v) = ops(&tmp);
                 t.push(
-                    format!("small {what} c{} >= {goal} x {other}", r.concurrency),
+                    format!("temporary-credential GET >= 0.9 x long-lived GET{sfx}"),
                     ep,
                     Some((&row, v)),
-                    p,
-                    goal,
+                    long.as_ref().map(|l| (at(l), l.ops_per_s)),
+                    0.9,
                     false,
                 );
+            }
+            let small_gets: Vec<Row> = rows
+                .iter()
+                .filter(|r| {
+                    &r.endpoint == ep
+                        && r.client == client
+                        && r.scenario == "small"
+                        && r.kind == Kind::Get { temp: false }
+                })
+                .cloned()
+                .collect();
+            let pick = small_gets
+                .iter()
+                .find(|r| r.concurrency == conns)
+                .or_else(|| small_gets.iter().max_by_key(|r| r.concurrency));
+            if let Some(g) = pick {
+                let (row, v) = ops(g);
+                t.push(
+                    format!(
+                        "small GET c{} >= 0.5 x /healthz c{conns}{sfx}",
+                        g.concurrency
+                    ),
+                    ep,
+                    Some((&row, v)),
+                    hz.clone(),
+                    0.5,
+                    false,
+                );
+            }
+            // S3-only peers (s3s-fs): the issue's 10x goal. Other Mayfly builds, from the first
+            // one's side only: a regression check, goal 1x.
+            let mut others: Vec<(&String, f64)> = peers.iter().map(|p| (p, 10.0)).collect();
+            if Some(ep) == mayflies.first() {
+                others.extend(mayflies.iter().skip(1).map(|m| (m, 1.0)));
+            }
+            for (other, goal) in others {
+                let smalls: Vec<Row> = rows
+                    .iter()
+                    .filter(|r| &r.endpoint == ep && r.client == client && r.scenario == "small")
+                    .cloned()
+                    .collect();
+                for r in smalls {
+                    let p = t
+                        .find(other, |p| p.step == r.step)
+                        .map(|p| (at(p), p.ops_per_s));
+                    let (row, v) = ops(&r);
+                    let what = if r.kind == Kind::Put { "PUT" } else { "GET" };
+                    t.push(
+                        format!("small {what} c{} >= {goal} x {other}{sfx}", r.concurrency),
+                        ep,
+                        Some((&row, v)),
+                        p,
+                        goal,
+                        false,
+                    );
+                }
             }
         }
         let larges: Vec<Row> = rows
@@ -416,17 +439,18 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
 /// `results.csv`: one line per row, the JSON's row fields in the same order.
 pub(crate) fn csv(rows: &[Row]) -> String {
     let mut s = String::from(
-        "step,scenario,endpoint,concurrency,size_bytes,ops,errors,secs,ops_per_s,mib_per_s,items_per_s,p50_ms,p99_ms,server_cpu_us_per_op,client_cpu_us_per_op,peak_rss_mib,first_error\n",
+        "step,scenario,endpoint,client,concurrency,size_bytes,ops,errors,secs,ops_per_s,mib_per_s,items_per_s,p50_ms,p99_ms,server_cpu_us_per_op,client_cpu_us_per_op,peak_rss_mib,first_error\n",
     );
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
     for r in rows {
         let err = r.first_error.as_deref().unwrap_or("").replace('"', "\"\"");
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{:.3},{:.3},{},{},{:.4},{:.4},{},{:.3},{},\"{}\"",
+            "{},{},{},{},{},{},{},{},{:.3},{:.3},{},{},{:.4},{:.4},{},{:.3},{},\"{}\"",
             r.step,
             r.scenario,
             r.endpoint,
+            r.client,
             r.concurrency,
             r.size_bytes,
             r.ops,

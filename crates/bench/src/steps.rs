@@ -13,7 +13,7 @@ use mayfly_core::{AccessKeyId, AccountId, BucketName, Claims, Permission, Secret
 use sha2::Digest as _;
 use tokio::sync::Mutex;
 
-use crate::cli::{Plan, fmt_size};
+use crate::cli::{ClientKind, Plan, fmt_size};
 use crate::load::{self, Budget, Sample};
 use crate::target::{AUTH_KEY, BUCKET, LIST_BUCKET, Target, payload};
 
@@ -61,6 +61,8 @@ pub(crate) struct Step {
     pub(crate) budget: Budget,
     /// Whether `units` are bytes (MiB/s is meaningful) rather than items.
     pub(crate) bytes: bool,
+    /// S3 client for GET/PUT of small objects (the SDK everywhere else).
+    pub(crate) client: ClientKind,
 }
 
 /// The steps of one round, in order, for the selected scenarios.
@@ -68,7 +70,18 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
     let wants = |s: &str| plan.scenarios.iter().any(|x| x == s);
     let t = Budget::Time(plan.step);
     let mut v = Vec::new();
-    let mut add = |id: String, scenario, kind, who, concurrency, size, budget, bytes| {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        v: &mut Vec<Step>,
+        id: String,
+        scenario: &'static str,
+        kind: Kind,
+        who: Who,
+        concurrency: usize,
+        size: usize,
+        budget: Budget,
+        bytes: bool,
+    ) {
         v.push(Step {
             id,
             scenario,
@@ -78,12 +91,28 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             size,
             budget,
             bytes,
+            client: ClientKind::Sdk,
         });
+    }
+    // The auth and small steps once per client kind, the raw ones tagged `/raw`.
+    let per_client = |v: &mut Vec<Step>, start: usize| {
+        let section: Vec<Step> = v.drain(start..).collect();
+        for &c in &plan.clients {
+            for st in &section {
+                let mut st = st.clone();
+                st.client = c;
+                if c == ClientKind::Raw {
+                    st.id.push_str("/raw");
+                }
+                v.push(st);
+            }
+        }
     };
     let (small, large) = (plan.small_size, plan.large_size);
     let sz = |n: usize| fmt_size(n).replace(' ', "");
     if wants("baseline") {
         add(
+            &mut v,
             "baseline/healthz".into(),
             "baseline",
             Kind::Healthz,
@@ -99,6 +128,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             ("md5", Kind::Md5),
         ] {
             add(
+                &mut v,
                 format!("baseline/{name}/1MiB"),
                 "baseline",
                 kind,
@@ -113,6 +143,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             // A large write+fsync takes long: count operations, not seconds.
             let b = if size == large { Budget::Ops(1) } else { t };
             add(
+                &mut v,
                 format!("baseline/disk-write-fsync/{}", sz(size)),
                 "baseline",
                 Kind::DiskWrite,
@@ -123,6 +154,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
                 true,
             );
             add(
+                &mut v,
                 format!("baseline/disk-read/{}", sz(size)),
                 "baseline",
                 Kind::DiskRead,
@@ -136,6 +168,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
     }
     if wants("mint") {
         add(
+            &mut v,
             "mint/local-sign".into(),
             "mint",
             Kind::MintLocal,
@@ -146,6 +179,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             false,
         );
         add(
+            &mut v,
             "mint/http".into(),
             "mint",
             Kind::MintHttp,
@@ -157,8 +191,10 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
         );
     }
     if wants("auth") {
+        let start = v.len();
         let s = sz(plan.auth_size);
         add(
+            &mut v,
             format!("auth/get-{s}/long-lived"),
             "auth",
             Kind::Get { temp: false },
@@ -169,6 +205,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             true,
         );
         add(
+            &mut v,
             format!("auth/get-{s}/temporary"),
             "auth",
             Kind::Get { temp: true },
@@ -178,10 +215,13 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             t,
             true,
         );
+        per_client(&mut v, start);
     }
     if wants("small") {
+        let start = v.len();
         for &c in &plan.concurrency {
             add(
+                &mut v,
                 format!("small/put/{}/c{c}", sz(small)),
                 "small",
                 Kind::Put,
@@ -194,6 +234,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
         }
         for &c in &plan.concurrency {
             add(
+                &mut v,
                 format!("small/get/{}/c{c}", sz(small)),
                 "small",
                 Kind::Get { temp: false },
@@ -204,11 +245,13 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
                 true,
             );
         }
+        per_client(&mut v, start);
     }
     if wants("large") {
         for multipart in [false, true] {
             let m = if multipart { "multipart" } else { "single" };
             add(
+                &mut v,
                 format!("large/put/{}/{m}", sz(large)),
                 "large",
                 Kind::PutLarge { multipart },
@@ -219,6 +262,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
                 true,
             );
             add(
+                &mut v,
                 format!("large/get/{}/{m}", sz(large)),
                 "large",
                 Kind::GetLarge { multipart },
@@ -232,6 +276,7 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
     }
     if wants("list") {
         add(
+            &mut v,
             format!("list/v2-page/{}", plan.list_page),
             "list",
             Kind::List,
@@ -418,6 +463,21 @@ async fn exec_remote(step: &Step, plan: &Plan, t: &Target) -> Result<Sample> {
             })
             .await
         }
+        Kind::Get { temp } if step.client == ClientKind::Raw => {
+            let raw = if temp {
+                t.raw_temp.clone().context("no temporary credentials")?
+            } else {
+                Arc::clone(&t.raw)
+            };
+            let keys = plan.small_get_keys as u64;
+            let auth = step.scenario == "auth";
+            load::run(c, budget, move |w, n| {
+                let raw = Arc::clone(&raw);
+                let key = get_key(auth, w, n, keys);
+                async move { raw.get(BUCKET, &key).await }
+            })
+            .await
+        }
         Kind::Get { temp } => {
             let s3 = if temp {
                 t.temp.clone().context("no temporary credentials")?
@@ -428,12 +488,21 @@ async fn exec_remote(step: &Step, plan: &Plan, t: &Target) -> Result<Sample> {
             let auth = step.scenario == "auth";
             load::run(c, budget, move |w, n| {
                 let s3 = s3.clone();
-                let key = if auth {
-                    AUTH_KEY.to_owned()
-                } else {
-                    format!("small/get/{}", (w as u64 * 7919 + n) % keys)
-                };
+                let key = get_key(auth, w, n, keys);
                 async move { get_count(&s3, BUCKET, &key).await }
+            })
+            .await
+        }
+        Kind::Put if step.client == ClientKind::Raw => {
+            let body = payload(step.size);
+            let (raw, seq) = (Arc::clone(&t.raw), Arc::clone(&t.seq));
+            load::run(c, budget, move |_, _| {
+                let (raw, body) = (Arc::clone(&raw), body.clone());
+                let key = format!(
+                    "small/put/{}",
+                    seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                );
+                async move { raw.put(BUCKET, &key, body).await }
             })
             .await
         }
@@ -526,6 +595,15 @@ async fn exec_remote(step: &Step, plan: &Plan, t: &Target) -> Result<Sample> {
             anyhow::bail!("{} is a local step", step.id)
         }
     })
+}
+
+/// The auth object, or one of the small GET objects spread over workers.
+fn get_key(auth: bool, worker: usize, n: u64, keys: u64) -> String {
+    if auth {
+        AUTH_KEY.to_owned()
+    } else {
+        format!("small/get/{}", (worker as u64 * 7919 + n) % keys)
+    }
 }
 
 /// The large body, built once per size (building 256 MiB per step would cost a second).

@@ -22,6 +22,7 @@ use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
 
 use crate::cli::Plan;
 use crate::endpoint::Endpoint;
+use crate::sigv4::RawS3;
 
 /// Bucket for every object scenario.
 pub(crate) const BUCKET: &str = "mayfly-bench";
@@ -45,6 +46,9 @@ pub(crate) struct Target {
     pub(crate) s3: aws_sdk_s3::Client,
     /// Signed with temporary credentials minted over the API (Mayfly only).
     pub(crate) temp: Option<aws_sdk_s3::Client>,
+    /// The same two identities through the minimal signer of [`crate::sigv4`].
+    pub(crate) raw: Arc<RawS3>,
+    pub(crate) raw_temp: Option<Arc<RawS3>>,
     pub(crate) mint: Option<MintApi>,
     /// `http://127.0.0.1:P/healthz` (Mayfly only).
     pub(crate) healthz: Option<String>,
@@ -85,7 +89,7 @@ pub(crate) async fn prepare(ep: Endpoint, plan: &Plan) -> Result<Target> {
         .await
         .with_context(|| format!("{}: bucket {BUCKET}", ep.name))?;
 
-    let (mut temp, mut mint, mut healthz) = (None, None, None);
+    let (mut temp, mut raw_temp, mut mint, mut healthz) = (None, None, None, None);
     if let Some(api) = &ep.api {
         let client = mayfly_client::Client::builder()
             .base_url(&api.api_url)
@@ -105,13 +109,14 @@ pub(crate) async fn prepare(ep: Endpoint, plan: &Plan) -> Result<Target> {
             .create_temp_credentials(&account, &request)
             .await
             .with_context(|| format!("{}: minting temporary credentials", ep.name))?;
-        temp = Some(s3_client(
-            &ep.s3_url,
+        // The temporary secret and session token go to the signers only.
+        let (key, secret) = (
             creds.access_key_id.as_str(),
-            // The temporary secret goes to the signer only.
             creds.secret_access_key.expose_secret(),
-            Some(creds.session_token.expose_secret().to_owned()),
-        ));
+        );
+        let token = creds.session_token.expose_secret().to_owned();
+        temp = Some(s3_client(&ep.s3_url, key, secret, Some(token.clone())));
+        raw_temp = Some(Arc::new(RawS3::new(&ep.s3_url, key, secret, Some(token))?));
         mint = Some(MintApi {
             client,
             account,
@@ -145,10 +150,18 @@ pub(crate) async fn prepare(ep: Endpoint, plan: &Plan) -> Result<Target> {
             .collect();
         fill(&s3, LIST_BUCKET, keys, Bytes::new()).await?;
     }
+    let raw = Arc::new(RawS3::new(
+        &ep.s3_url,
+        &ep.access_key_id,
+        &ep.secret_access_key,
+        None,
+    )?);
     Ok(Target {
         ep,
         s3,
         temp,
+        raw,
+        raw_temp,
         mint,
         healthz,
         http: reqwest::Client::builder().build().context("HTTP client")?,

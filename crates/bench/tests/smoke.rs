@@ -52,6 +52,12 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
             "no {scenario} rows"
         );
     }
+    for client in ["sdk", "raw"] {
+        assert!(
+            rows.iter().any(|r| r["client"] == client),
+            "no rows for the {client} client"
+        );
+    }
     for endpoint in ["local", "mayfly", "second"] {
         assert!(
             rows.iter().any(|r| r["endpoint"] == endpoint),
@@ -82,6 +88,7 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
         "peak RSS",
         "local signing",
         "x second",
+        "[raw client]",
     ] {
         assert!(
             targets
