@@ -3,9 +3,9 @@
 //! One run starts (or is pointed at) the endpoints, seeds them, then plays every step of the
 //! selected scenarios in interleaved rounds (A,B,A,B: machine noise hits every endpoint alike),
 //! beside the floors of the same machine (its own `/healthz`, HMAC/SHA-256/MD5 of 1 MiB, raw
-//! write+fsync and read). It prints a table and writes `results.json`, `results.csv` and
-//! `chart.svg`. Targets are reported as ratios, never asserted: timing is the machine's.
-//! `--smoke` shrinks everything to a few seconds for the test suite.
+//! write+fsync and read). It prints a table and writes `results.json`, `results.csv`,
+//! `results.md` and `chart.svg`. Targets are reported as ratios, never asserted: timing is the
+//! machine's. `--smoke` shrinks everything to a few seconds for the test suite.
 
 mod cli;
 mod endpoint;
@@ -226,7 +226,7 @@ async fn run(cli: Cli) -> Result<()> {
     report::write_all(&cli.out, meta, &rows, &checked)?;
     println!("{}", report::table(&rows, &checked));
     println!(
-        "wrote {}/results.json, results.csv, chart.svg",
+        "wrote {}/results.json, results.csv, results.md, chart.svg",
         cli.out.display()
     );
     if !rss_per_step {

@@ -470,7 +470,46 @@ pub(crate) fn csv(rows: &[Row]) -> String {
     s
 }
 
-/// Writes `results.json`, `results.csv` and `chart.svg` into `dir`.
+/// `results.md`: the same two tables as Markdown, for BENCHMARKS.md.
+pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
+    let mut s = String::from(
+        "| step | endpoint | c | ops/s | MiB/s | p50 ms | p99 ms | server CPU µs/op | client CPU µs/op | peak RSS MiB |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    let opt = |v: Option<f64>, p: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.p$}"));
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.0} | {} | {:.2} | {:.2} | {} | {:.0} | {} |",
+            r.step,
+            r.endpoint,
+            r.concurrency,
+            r.ops_per_s,
+            opt(r.mib_per_s, 1),
+            r.p50_ms,
+            r.p99_ms,
+            opt(r.server_cpu_us_per_op, 0),
+            r.client_cpu_us_per_op,
+            opt(r.peak_rss_mib, 1),
+        );
+    }
+    s.push_str("\n| target | endpoint | ratio | goal | met | numerator | denominator |\n|---|---|--:|--:|---|---|---|\n");
+    for t in targets {
+        let goal = format!("{}{}", if t.lower_is_better { "≤" } else { "≥" }, t.goal);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {goal} | {} | `{}` | `{}` |",
+            t.name.replace(">=", "≥").replace("<=", "≤"),
+            t.endpoint,
+            t.ratio,
+            if t.met { "yes" } else { "**no**" },
+            t.numerator,
+            t.denominator,
+        );
+    }
+    s
+}
+
+/// Writes `results.json`, `results.csv`, `results.md` and `chart.svg` into `dir`.
 pub(crate) fn write_all(
     dir: &Path,
     meta: serde_json::Value,
@@ -490,6 +529,7 @@ pub(crate) fn write_all(
         serde_json::to_string_pretty(&json)? + "\n",
     )?;
     std::fs::write(dir.join("results.csv"), csv(rows))?;
+    std::fs::write(dir.join("results.md"), markdown(rows, targets))?;
     std::fs::write(
         dir.join("chart.svg"),
         crate::svg::chart(&title, targets, rows),

@@ -107,6 +107,13 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
     assert_eq!(header[0], "step");
     assert_eq!(lines.count(), rows.len(), "one CSV line per JSON row");
 
+    let md = std::fs::read_to_string(out.path().join("results.md")).unwrap();
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| ")).count(),
+        rows.len() + targets.len() + 2,
+        "a Markdown line per row and target, plus two headers"
+    );
+
     let svg = std::fs::read_to_string(out.path().join("chart.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<svg").count(), 1);
