@@ -2,7 +2,7 @@
 //! engine in [`mayfly_store::listing`], and the blob-reference probe for orphan collection.
 //! A multipart object's parts live in `object_parts`, ordered by `idx`.
 
-use mayfly_store::listing::{self, Entry, ListCursor};
+use mayfly_store::listing::{self, ListCursor};
 use mayfly_store::{
     BlobId, BlobRef, BucketId, ChecksumType, Entity, ListObjectsQuery, ObjectListing, ObjectPart,
     ObjectRecord, StoreError, WriteCondition,
@@ -293,23 +293,7 @@ pub(crate) fn list_objects(
             Ok(out)
         },
     )?;
-    let next_marker = match page.entries.last() {
-        Some(Entry::Item(o)) if page.truncated => Some(o.key.clone()),
-        Some(Entry::Prefix(p)) if page.truncated => Some(p.clone()),
-        _ => None,
-    };
-    let mut listing = ObjectListing {
-        is_truncated: page.truncated,
-        next_marker,
-        ..ObjectListing::default()
-    };
-    for entry in page.entries {
-        match entry {
-            Entry::Item(o) => listing.objects.push(o),
-            Entry::Prefix(p) => listing.common_prefixes.push(p),
-        }
-    }
-    Ok(listing)
+    Ok(listing::object_listing(page))
 }
 
 pub(crate) fn blob_referenced(conn: &Connection, id: &BlobId) -> Result<bool, StoreError> {

@@ -28,7 +28,6 @@ mod accounts;
 mod buckets;
 mod codec;
 mod db;
-mod listing;
 mod metadata;
 mod multipart;
 mod objects;

@@ -8,14 +8,13 @@
 //! Completion also holds the object key lock, like any other writer of the key, and re-reads the
 //! parts after locking, so the ETags it checks are the ones it commits.
 
-use std::collections::BTreeMap;
-
 use deadpool_postgres::Transaction;
-use mayfly_store::listing::{Entry, ListCursor, start_cursor};
+use mayfly_store::complete;
+use mayfly_store::listing;
 use mayfly_store::{
-    BlobId, BlobRef, BucketId, ChecksumAlgorithm, ChecksumType, CompleteOutcome, CompleteUpload,
-    Entity, ListPartsQuery, ListUploadsQuery, ObjectPart, ObjectRecord, PartListing, PartRecord,
-    StoreError, UploadId, UploadListing, UploadRecord,
+    BlobId, BucketId, ChecksumAlgorithm, ChecksumType, CompleteOutcome, CompleteUpload, Entity,
+    ListPartsQuery, ListUploadsQuery, PartListing, PartRecord, StoreError, UploadId, UploadListing,
+    UploadRecord,
 };
 use tokio_postgres::Row;
 
@@ -26,7 +25,7 @@ use crate::codec::{
     usize_to_db,
 };
 use crate::db::{TxResult, advisory_lock, fnv1a64};
-use crate::{listing, objects};
+use crate::objects;
 
 const COLUMNS: &str = "id, key, initiated_ms, content_type, content_encoding, content_disposition, \
     content_language, cache_control, expires, user_metadata, checksum_algorithm, checksum_type";
@@ -231,33 +230,16 @@ pub(crate) async fn list_parts(
     let bucket_id = bucket_row(tx, bucket, RowLock::None).await?;
     let upload = find_upload(tx, bucket, bucket_id, key, upload_id, UploadLock::None).await?;
     if q.max_parts == 0 {
-        return Ok(PartListing {
-            upload,
-            parts: Vec::new(),
-            is_truncated: false,
-            next_part_number_marker: None,
-        });
+        return Ok(complete::part_listing(upload, Vec::new(), 0));
     }
-    let mut parts = load_parts(
+    let parts = load_parts(
         tx,
         upload_id,
         q.part_number_marker,
         q.max_parts.saturating_add(1),
     )
     .await?;
-    let is_truncated = parts.len() > q.max_parts;
-    parts.truncate(q.max_parts);
-    let next_part_number_marker = if is_truncated {
-        parts.last().map(|p| p.part_number)
-    } else {
-        None
-    };
-    Ok(PartListing {
-        upload,
-        parts,
-        is_truncated,
-        next_part_number_marker,
-    })
+    Ok(complete::part_listing(upload, parts, q.max_parts))
 }
 
 pub(crate) async fn list_uploads(
@@ -267,12 +249,13 @@ pub(crate) async fn list_uploads(
 ) -> TxResult<UploadListing> {
     let bucket_id = bucket_row(tx, bucket, RowLock::None).await?;
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
-    let key_marker = q.key_marker.as_deref().filter(|k| !k.is_empty());
-    let mut start = start_cursor(&q.prefix, delimiter, key_marker);
-    if let (ListCursor::After(key), Some(id)) = (&start, q.upload_id_marker.as_deref()) {
-        start = ListCursor::AfterUpload(key.clone(), id.to_owned());
-    }
-    let page = listing::run(
+    let start = listing::upload_start_cursor(
+        &q.prefix,
+        delimiter,
+        q.key_marker.as_deref(),
+        q.upload_id_marker.as_deref(),
+    );
+    let page = listing::run_async(
         &q.prefix,
         delimiter,
         start,
@@ -295,27 +278,7 @@ pub(crate) async fn list_uploads(
         },
     )
     .await?;
-    let mut result = UploadListing {
-        is_truncated: page.truncated,
-        ..UploadListing::default()
-    };
-    if page.truncated {
-        match page.entries.last() {
-            Some(Entry::Item(u)) => {
-                result.next_key_marker = Some(u.key.clone());
-                result.next_upload_id_marker = Some(u.upload_id.as_str().to_owned());
-            }
-            Some(Entry::Prefix(p)) => result.next_key_marker = Some(p.clone()),
-            None => {}
-        }
-    }
-    for entry in page.entries {
-        match entry {
-            Entry::Item(u) => result.uploads.push(u),
-            Entry::Prefix(p) => result.common_prefixes.push(p),
-        }
-    }
-    Ok(result)
+    Ok(listing::upload_listing(page))
 }
 
 /// Removes the upload row; its parts go with it (ON DELETE CASCADE).
@@ -343,49 +306,9 @@ pub(crate) async fn complete_upload(
         UploadLock::Update,
     )
     .await?;
-    if c.parts.is_empty() {
-        return Err(StoreError::Conflict("a multipart upload needs at least one part").into());
-    }
-    if c.parts
-        .windows(2)
-        .any(|w| w[0].part_number >= w[1].part_number)
-    {
-        return Err(StoreError::Conflict("part numbers must be strictly ascending").into());
-    }
-    let mut uploaded: BTreeMap<u32, PartRecord> = load_parts(tx, &c.upload_id, 0, usize::MAX)
-        .await?
-        .into_iter()
-        .map(|p| (p.part_number, p))
-        .collect();
-    let mut chosen = Vec::with_capacity(c.parts.len());
-    for want in &c.parts {
-        let part = uploaded
-            .remove(&want.part_number)
-            .filter(|p| p.etag == want.etag)
-            .ok_or(StoreError::InvalidPart {
-                part_number: want.part_number,
-            })?;
-        chosen.push(ObjectPart {
-            part_number: part.part_number,
-            size: part.size,
-            etag: part.etag,
-            checksums: part.checksums,
-            blob: part.blob,
-        });
-    }
-    let object = ObjectRecord {
-        bucket: c.bucket.clone(),
-        key: c.key.clone(),
-        size: chosen.iter().map(|p| p.size).sum(),
-        etag: c.etag.clone(),
-        last_modified_ms: c.last_modified_ms,
-        headers: upload.headers,
-        user_metadata: upload.user_metadata,
-        checksums: c.checksums.clone(),
-        checksum_type: c.checksum_type,
-        blob: BlobRef::Parts(chosen),
-    };
-    let mut garbage: Vec<BlobId> = uploaded.into_values().map(|p| p.blob).collect();
+    complete::check_request(c)?;
+    let parts = load_parts(tx, &c.upload_id, 0, usize::MAX).await?;
+    let (object, mut garbage) = complete::assemble(c, upload, parts)?;
     if let Some((_, old)) = objects::remove(tx, bucket_id, &c.key).await? {
         garbage.extend(old);
     }

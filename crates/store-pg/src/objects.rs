@@ -9,7 +9,7 @@
 //! version and returns its blobs as garbage, once.
 
 use deadpool_postgres::Transaction;
-use mayfly_store::listing::{Entry, ListCursor, prefix_successor, start_cursor};
+use mayfly_store::listing::{self, ListCursor, prefix_successor, start_cursor};
 use mayfly_store::{
     BlobId, BlobRef, BucketId, ChecksumType, Entity, ListObjectsQuery, ObjectListing, ObjectPart,
     ObjectRecord, StoreError, WriteCondition,
@@ -23,7 +23,6 @@ use crate::codec::{
     usize_to_db,
 };
 use crate::db::{TxResult, advisory_lock, fnv1a64};
-use crate::listing;
 
 const COLUMNS: &str = "id, key, size, etag, last_modified_ms, content_type, content_encoding, \
     content_disposition, content_language, cache_control, expires, user_metadata, checksums, \
@@ -265,7 +264,7 @@ pub(crate) async fn list_objects(
     let bucket_id = bucket_row(tx, bucket, RowLock::None).await?;
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
     let start = start_cursor(&q.prefix, delimiter, q.start_after.as_deref());
-    let page = listing::run(
+    let page = listing::run_async(
         &q.prefix,
         delimiter,
         start,
@@ -287,23 +286,7 @@ pub(crate) async fn list_objects(
         },
     )
     .await?;
-    let next_marker = match page.entries.last() {
-        Some(Entry::Item(o)) if page.truncated => Some(o.key.clone()),
-        Some(Entry::Prefix(p)) if page.truncated => Some(p.clone()),
-        _ => None,
-    };
-    let mut listing = ObjectListing {
-        is_truncated: page.truncated,
-        next_marker,
-        ..ObjectListing::default()
-    };
-    for entry in page.entries {
-        match entry {
-            Entry::Item(o) => listing.objects.push(o),
-            Entry::Prefix(p) => listing.common_prefixes.push(p),
-        }
-    }
-    Ok(listing)
+    Ok(listing::object_listing(page))
 }
 
 pub(crate) async fn blob_referenced(tx: &Transaction<'_>, id: &BlobId) -> TxResult<bool> {

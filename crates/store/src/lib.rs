@@ -20,6 +20,8 @@
 
 mod blob;
 mod clock;
+#[doc(hidden)]
+pub mod complete;
 mod error;
 pub mod gc;
 mod ids;
