@@ -5,7 +5,7 @@ use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKe
 use mayfly_store::{AccountRecord, Entity, StoreError, TokenRecord, TokenStatus};
 use rusqlite::{Connection, Row, params};
 
-use crate::codec::{corrupt, from_sql_int, to_sql_int};
+use crate::codec::{corrupt, from_signed, to_sql_int};
 use crate::db::backend;
 
 fn account_from_row(row: &Row<'_>) -> Result<AccountRecord, StoreError> {
@@ -13,7 +13,7 @@ fn account_from_row(row: &Row<'_>) -> Result<AccountRecord, StoreError> {
     Ok(AccountRecord {
         id: AccountId::parse(&id).map_err(|_| corrupt("account id"))?,
         name: row.get(1).map_err(backend)?,
-        created_at: from_sql_int(row.get(2).map_err(backend)?)?,
+        created_at: from_signed(row.get(2).map_err(backend)?)?,
     })
 }
 
@@ -90,8 +90,8 @@ fn token_from_row(row: &Row<'_>) -> Result<TokenRecord, StoreError> {
         buckets,
         secret: SecretAccessKey::parse(&get_s(5)?).map_err(|_| corrupt("token secret"))?,
         status: TokenStatus::parse(&get_s(6)?).map_err(|_| corrupt("token status"))?,
-        created_at: from_sql_int(row.get(7).map_err(backend)?)?,
-        expires_at: expires_at.map(from_sql_int).transpose()?,
+        created_at: from_signed(row.get(7).map_err(backend)?)?,
+        expires_at: expires_at.map(from_signed).transpose()?,
     })
 }
 

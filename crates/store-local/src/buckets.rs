@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::accounts::account_exists;
-use crate::codec::{corrupt, from_sql_int, to_sql_int, usize_to_sql};
+use crate::codec::{corrupt, from_signed, to_sql_int, usize_to_signed};
 use crate::db::backend;
 
 /// The bucket's row id, or `NotFound(Bucket)`.
@@ -31,7 +31,7 @@ fn bucket_from_row(row: &Row<'_>) -> Result<BucketRecord, StoreError> {
     Ok(BucketRecord {
         account: AccountId::parse(&get_s(0)?).map_err(|_| corrupt("bucket account"))?,
         name: BucketName::parse(&get_s(1)?).map_err(|_| corrupt("bucket name"))?,
-        created_at: from_sql_int(row.get(2).map_err(backend)?)?,
+        created_at: from_signed(row.get(2).map_err(backend)?)?,
         location: get_s(3)?,
         storage_class: get_s(4)?,
         jurisdiction: Jurisdiction::parse(&get_s(5)?).map_err(|_| corrupt("jurisdiction"))?,
@@ -142,7 +142,7 @@ pub(crate) fn list_buckets(
         }
     }
     sql.push_str(" LIMIT ?");
-    args.push(Value::Integer(usize_to_sql(per_page + 1)));
+    args.push(Value::Integer(usize_to_signed(per_page + 1)));
 
     let mut st = conn.prepare(&sql).map_err(backend)?;
     let mut rows = st.query(params_from_iter(args)).map_err(backend)?;

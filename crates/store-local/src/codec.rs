@@ -1,67 +1,18 @@
-//! Conversions between records and SQLite values: integer range checks, JSON-encoded maps, and
-//! re-validation of ids read back (a row that no longer parses is reported as a backend error,
-//! never silently trusted).
+//! Conversions between records and SQLite values. The backend-independent part (integer range
+//! checks, JSON-encoded maps, re-validation of values read back) is [`mayfly_store::codec`],
+//! re-exported here; this file adds what needs a `rusqlite` row or names SQLite's types.
 
-use std::collections::BTreeMap;
-
-use mayfly_store::{ChecksumAlgorithm, Checksums, HttpHeaders, StoreError};
+use mayfly_store::{HttpHeaders, StoreError};
 use rusqlite::Row;
 
-use crate::db::backend;
+pub(crate) use mayfly_store::codec::{
+    blob_id_from_str, corrupt, decode_checksums, decode_map, encode_checksums, encode_map,
+    from_signed, headers_params, key_from_bytes, usize_to_signed,
+};
 
 /// u64 to SQLite INTEGER.
 pub(crate) fn to_sql_int(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Backend(format!("value {n} exceeds SQLite INTEGER")))
-}
-
-/// usize to SQLite INTEGER (limits, counts).
-pub(crate) fn usize_to_sql(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// SQLite INTEGER to u64.
-pub(crate) fn from_sql_int(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| corrupt("negative integer"))
-}
-
-/// A stored row failed to decode.
-pub(crate) fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("corrupt row: {what}"))
-}
-
-/// Encodes string pairs as a JSON object.
-pub(crate) fn encode_map(map: &BTreeMap<String, String>) -> Result<String, StoreError> {
-    serde_json::to_string(map).map_err(backend)
-}
-
-/// Inverse of [`encode_map`].
-pub(crate) fn decode_map(json: &str) -> Result<BTreeMap<String, String>, StoreError> {
-    serde_json::from_str(json).map_err(|_| corrupt("metadata map"))
-}
-
-/// Encodes checksums as a JSON object keyed by S3 algorithm name.
-pub(crate) fn encode_checksums(sums: &Checksums) -> Result<String, StoreError> {
-    let named: BTreeMap<&str, &str> = sums.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
-    serde_json::to_string(&named).map_err(backend)
-}
-
-/// Inverse of [`encode_checksums`].
-pub(crate) fn decode_checksums(json: &str) -> Result<Checksums, StoreError> {
-    let named: BTreeMap<String, String> =
-        serde_json::from_str(json).map_err(|_| corrupt("checksums"))?;
-    named
-        .into_iter()
-        .map(|(name, value)| {
-            ChecksumAlgorithm::parse(&name)
-                .map(|a| (a, value))
-                .map_err(|_| corrupt("checksum algorithm"))
-        })
-        .collect()
-}
-
-/// Key BLOB back to the string it was stored from.
-pub(crate) fn key_from_sql(bytes: Vec<u8>) -> Result<String, StoreError> {
-    String::from_utf8(bytes).map_err(|_| corrupt("key is not UTF-8"))
+    mayfly_store::codec::to_signed(n, "SQLite INTEGER")
 }
 
 /// The six header columns, in schema order, starting at column `at`.
@@ -74,32 +25,4 @@ pub(crate) fn headers_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Htt
         cache_control: row.get(at + 4)?,
         expires: row.get(at + 5)?,
     })
-}
-
-/// The six header values, in schema order, for binding.
-pub(crate) fn headers_params(h: &HttpHeaders) -> [Option<&str>; 6] {
-    [
-        h.content_type.as_deref(),
-        h.content_encoding.as_deref(),
-        h.content_disposition.as_deref(),
-        h.content_language.as_deref(),
-        h.cache_control.as_deref(),
-        h.expires.as_deref(),
-    ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checksums_round_trip_by_name() {
-        let mut sums = Checksums::new();
-        sums.insert(ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=".to_owned());
-        sums.insert(ChecksumAlgorithm::Sha256, "x-2".to_owned());
-        let json = encode_checksums(&sums).unwrap_or_default();
-        assert!(json.contains("CRC64NVME"));
-        assert_eq!(decode_checksums(&json).ok(), Some(sums));
-        assert!(decode_checksums(r#"{"MD5":"x"}"#).is_err());
-    }
 }

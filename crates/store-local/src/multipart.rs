@@ -15,8 +15,8 @@ use rusqlite::{Connection, Row, params, params_from_iter};
 
 use crate::buckets::bucket_row;
 use crate::codec::{
-    corrupt, decode_checksums, decode_map, encode_checksums, encode_map, from_sql_int,
-    headers_from_row, headers_params, key_from_sql, to_sql_int, usize_to_sql,
+    blob_id_from_str, corrupt, decode_checksums, decode_map, encode_checksums, encode_map,
+    from_signed, headers_from_row, headers_params, key_from_bytes, to_sql_int, usize_to_signed,
 };
 use crate::db::backend;
 use crate::objects;
@@ -30,9 +30,9 @@ fn upload_from_row(bucket: &BucketId, row: &Row<'_>) -> Result<UploadRecord, Sto
     let kind: Option<String> = row.get(11).map_err(backend)?;
     Ok(UploadRecord {
         bucket: bucket.clone(),
-        key: key_from_sql(row.get(1).map_err(backend)?)?,
+        key: key_from_bytes(row.get(1).map_err(backend)?)?,
         upload_id: UploadId::parse(&id).map_err(|_| corrupt("upload id"))?,
-        initiated_ms: from_sql_int(row.get(2).map_err(backend)?)?,
+        initiated_ms: from_signed(row.get(2).map_err(backend)?)?,
         headers: headers_from_row(row, 3).map_err(backend)?,
         user_metadata: decode_map(&row.get::<_, String>(9).map_err(backend)?)?,
         checksum_algorithm: algorithm
@@ -113,12 +113,11 @@ pub(crate) fn get_upload(
 fn part_from_row(row: &Row<'_>) -> Result<PartRecord, StoreError> {
     Ok(PartRecord {
         part_number: row.get(0).map_err(backend)?,
-        size: from_sql_int(row.get(1).map_err(backend)?)?,
+        size: from_signed(row.get(1).map_err(backend)?)?,
         etag: row.get(2).map_err(backend)?,
-        last_modified_ms: from_sql_int(row.get(3).map_err(backend)?)?,
+        last_modified_ms: from_signed(row.get(3).map_err(backend)?)?,
         checksums: decode_checksums(&row.get::<_, String>(4).map_err(backend)?)?,
-        blob: BlobId::parse(&row.get::<_, String>(5).map_err(backend)?)
-            .map_err(|_| corrupt("blob id"))?,
+        blob: blob_id_from_str(&row.get::<_, String>(5).map_err(backend)?)?,
     })
 }
 
@@ -136,7 +135,7 @@ fn load_parts(
         )
         .map_err(backend)?;
     let mut rows = st
-        .query(params![upload_id.as_str(), after, usize_to_sql(limit)])
+        .query(params![upload_id.as_str(), after, usize_to_signed(limit)])
         .map_err(backend)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(backend)? {
@@ -223,7 +222,7 @@ pub(crate) fn list_uploads(
             let mut args = vec![Value::Integer(bucket_id)];
             objects::key_range(&q.prefix, cursor, &mut sql, &mut args);
             sql.push_str(" ORDER BY key, id LIMIT ?");
-            args.push(Value::Integer(usize_to_sql(limit)));
+            args.push(Value::Integer(usize_to_signed(limit)));
             let mut st = conn.prepare_cached(&sql).map_err(backend)?;
             let mut rows = st.query(params_from_iter(args)).map_err(backend)?;
             let mut out = Vec::new();

@@ -12,18 +12,14 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::buckets::bucket_row;
 use crate::codec::{
-    corrupt, decode_checksums, decode_map, encode_checksums, encode_map, from_sql_int,
-    headers_from_row, headers_params, key_from_sql, to_sql_int, usize_to_sql,
+    blob_id_from_str, corrupt, decode_checksums, decode_map, encode_checksums, encode_map,
+    from_signed, headers_from_row, headers_params, key_from_bytes, to_sql_int, usize_to_signed,
 };
 use crate::db::backend;
 
 const COLUMNS: &str = "id, key, size, etag, last_modified_ms, content_type, content_encoding, \
     content_disposition, content_language, cache_control, expires, user_metadata, checksums, \
     checksum_type, blob_id";
-
-fn parse_blob(s: &str) -> Result<BlobId, StoreError> {
-    BlobId::parse(s).map_err(|_| corrupt("blob id"))
-}
 
 /// Decodes a row selected with [`COLUMNS`], loading its parts if it is multipart.
 fn object_from_row(
@@ -34,16 +30,16 @@ fn object_from_row(
     let object_id: i64 = row.get(0).map_err(backend)?;
     let blob_id: Option<String> = row.get(14).map_err(backend)?;
     let blob = match blob_id {
-        Some(id) => BlobRef::Single(parse_blob(&id)?),
+        Some(id) => BlobRef::Single(blob_id_from_str(&id)?),
         None => BlobRef::Parts(load_parts(conn, object_id)?),
     };
     let checksum_type: String = row.get(13).map_err(backend)?;
     Ok(ObjectRecord {
         bucket: bucket.clone(),
-        key: key_from_sql(row.get(1).map_err(backend)?)?,
-        size: from_sql_int(row.get(2).map_err(backend)?)?,
+        key: key_from_bytes(row.get(1).map_err(backend)?)?,
+        size: from_signed(row.get(2).map_err(backend)?)?,
         etag: row.get(3).map_err(backend)?,
-        last_modified_ms: from_sql_int(row.get(4).map_err(backend)?)?,
+        last_modified_ms: from_signed(row.get(4).map_err(backend)?)?,
         headers: headers_from_row(row, 5).map_err(backend)?,
         user_metadata: decode_map(&row.get::<_, String>(11).map_err(backend)?)?,
         checksums: decode_checksums(&row.get::<_, String>(12).map_err(backend)?)?,
@@ -64,10 +60,10 @@ fn load_parts(conn: &Connection, object_id: i64) -> Result<Vec<ObjectPart>, Stor
     while let Some(row) = rows.next().map_err(backend)? {
         parts.push(ObjectPart {
             part_number: row.get(0).map_err(backend)?,
-            size: from_sql_int(row.get(1).map_err(backend)?)?,
+            size: from_signed(row.get(1).map_err(backend)?)?,
             etag: row.get(2).map_err(backend)?,
             checksums: decode_checksums(&row.get::<_, String>(3).map_err(backend)?)?,
-            blob: parse_blob(&row.get::<_, String>(4).map_err(backend)?)?,
+            blob: blob_id_from_str(&row.get::<_, String>(4).map_err(backend)?)?,
         });
     }
     Ok(parts)
@@ -121,7 +117,7 @@ pub(crate) fn remove(
         return Ok(None);
     };
     let blobs = match blob_id {
-        Some(id) => vec![parse_blob(&id)?],
+        Some(id) => vec![blob_id_from_str(&id)?],
         None => load_parts(conn, object_id)?
             .into_iter()
             .map(|p| p.blob)
@@ -186,7 +182,7 @@ pub(crate) fn insert(
         for (idx, part) in parts.iter().enumerate() {
             st.execute(params![
                 object_id,
-                usize_to_sql(idx),
+                usize_to_signed(idx),
                 part.part_number,
                 to_sql_int(part.size)?,
                 part.etag,
@@ -283,7 +279,7 @@ pub(crate) fn list_objects(
             let mut args = vec![Value::Integer(bucket_id)];
             key_range(&q.prefix, cursor, &mut sql, &mut args);
             sql.push_str(" ORDER BY key LIMIT ?");
-            args.push(Value::Integer(usize_to_sql(limit)));
+            args.push(Value::Integer(usize_to_signed(limit)));
             let mut st = conn.prepare_cached(&sql).map_err(backend)?;
             let mut rows = st.query(params_from_iter(args)).map_err(backend)?;
             let mut out = Vec::new();

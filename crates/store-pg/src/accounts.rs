@@ -7,7 +7,7 @@ use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKe
 use mayfly_store::{AccountRecord, Entity, StoreError, TokenRecord, TokenStatus};
 use tokio_postgres::Row;
 
-use crate::codec::{corrupt, from_db, to_db};
+use crate::codec::{corrupt, from_signed, to_db};
 use crate::db::{TxError, TxResult};
 
 fn account_from_row(row: &Row) -> TxResult<AccountRecord> {
@@ -15,7 +15,7 @@ fn account_from_row(row: &Row) -> TxResult<AccountRecord> {
     Ok(AccountRecord {
         id: AccountId::parse(&id).map_err(|_| corrupt("account id"))?,
         name: row.try_get(1)?,
-        created_at: from_db(row.try_get(2)?)?,
+        created_at: from_signed(row.try_get(2)?)?,
     })
 }
 
@@ -95,8 +95,8 @@ fn token_from_row(row: &Row) -> TxResult<TokenRecord> {
         buckets,
         secret: SecretAccessKey::parse(&text(5)?).map_err(|_| corrupt("token secret"))?,
         status: TokenStatus::parse(&text(6)?).map_err(|_| corrupt("token status"))?,
-        created_at: from_db(row.try_get(7)?)?,
-        expires_at: expires_at.map(from_db).transpose()?,
+        created_at: from_signed(row.try_get(7)?)?,
+        expires_at: expires_at.map(from_signed).transpose()?,
     })
 }
 

@@ -11,7 +11,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crate::accounts::account_exists;
-use crate::codec::{corrupt, from_db, to_db, usize_to_db};
+use crate::codec::{corrupt, from_signed, to_db, usize_to_signed};
 use crate::db::TxResult;
 
 /// How a bucket lookup locks the bucket row until the transaction ends.
@@ -55,7 +55,7 @@ fn bucket_from_row(row: &Row) -> TxResult<BucketRecord> {
     Ok(BucketRecord {
         account: AccountId::parse(&text(0)?).map_err(|_| corrupt("bucket account"))?,
         name: BucketName::parse(&text(1)?).map_err(|_| corrupt("bucket name"))?,
-        created_at: from_db(row.try_get(2)?)?,
+        created_at: from_signed(row.try_get(2)?)?,
         location: text(3)?,
         storage_class: text(4)?,
         jurisdiction: Jurisdiction::parse(&text(5)?).map_err(|_| corrupt("jurisdiction"))?,
@@ -206,7 +206,7 @@ pub(crate) async fn list_buckets(
             .sql
             .push_str(&format!(" ORDER BY created_at {dir}, name {dir}")),
     }
-    query.push(" LIMIT ?", vec![Box::new(usize_to_db(per_page + 1))]);
+    query.push(" LIMIT ?", vec![Box::new(usize_to_signed(per_page + 1))]);
 
     let rows = tx.query(&query.sql, &query.params()).await?;
     let mut buckets = rows

@@ -20,9 +20,9 @@ use tokio_postgres::Row;
 
 use crate::buckets::{Query, RowLock, bucket_row};
 use crate::codec::{
-    HEADER_COLUMNS, blob_from_db, corrupt, decode_checksums, decode_map, encode_checksums,
-    encode_map, from_db, headers_from_row, headers_params, key_from_db, part_number_from_db, to_db,
-    usize_to_db,
+    HEADER_COLUMNS, blob_id_from_str, corrupt, decode_checksums, decode_map, encode_checksums,
+    encode_map, from_signed, headers_from_row, headers_params, key_from_bytes,
+    part_number_from_signed, to_db, usize_to_signed,
 };
 use crate::db::{TxResult, advisory_lock, fnv1a64};
 use crate::objects;
@@ -44,9 +44,9 @@ fn upload_from_row(bucket: &BucketId, row: &Row) -> TxResult<UploadRecord> {
     let kind: Option<&str> = row.try_get(11)?;
     Ok(UploadRecord {
         bucket: bucket.clone(),
-        key: key_from_db(row.try_get(1)?)?,
+        key: key_from_bytes(row.try_get(1)?)?,
         upload_id: UploadId::parse(id).map_err(|_| corrupt("upload id"))?,
-        initiated_ms: from_db(row.try_get(2)?)?,
+        initiated_ms: from_signed(row.try_get(2)?)?,
         headers: headers_from_row(row, 3)?,
         user_metadata: decode_map(row.try_get(9)?)?,
         checksum_algorithm: algorithm
@@ -134,12 +134,12 @@ pub(crate) async fn get_upload(
 
 fn part_from_row(row: &Row) -> TxResult<PartRecord> {
     Ok(PartRecord {
-        part_number: part_number_from_db(row.try_get(0)?)?,
-        size: from_db(row.try_get(1)?)?,
+        part_number: part_number_from_signed(row.try_get(0)?)?,
+        size: from_signed(row.try_get(1)?)?,
         etag: row.try_get(2)?,
-        last_modified_ms: from_db(row.try_get(3)?)?,
+        last_modified_ms: from_signed(row.try_get(3)?)?,
         checksums: decode_checksums(row.try_get(4)?)?,
-        blob: blob_from_db(row.try_get(5)?)?,
+        blob: blob_id_from_str(row.try_get(5)?)?,
     })
 }
 
@@ -158,7 +158,11 @@ async fn load_parts(
         .await?;
     tx.query(
         &st,
-        &[&upload_id.as_str(), &i64::from(after), &usize_to_db(limit)],
+        &[
+            &upload_id.as_str(),
+            &i64::from(after),
+            &usize_to_signed(limit),
+        ],
     )
     .await?
     .iter()
@@ -191,7 +195,7 @@ pub(crate) async fn put_part(
         )
         .await?;
     let old = match tx.query_opt(&st, &[&upload_id.as_str(), &number]).await? {
-        Some(row) => vec![blob_from_db(row.try_get(0)?)?],
+        Some(row) => vec![blob_id_from_str(row.try_get(0)?)?],
         None => Vec::new(),
     };
     let st = tx
@@ -269,7 +273,7 @@ pub(crate) async fn list_uploads(
             objects::key_range(&q.prefix, &cursor, &mut query);
             query.push(
                 " ORDER BY key, id LIMIT ?",
-                vec![Box::new(usize_to_db(limit))],
+                vec![Box::new(usize_to_signed(limit))],
             );
             let rows = tx.query(&query.sql, &query.params()).await?;
             rows.iter()

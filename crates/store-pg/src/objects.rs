@@ -18,9 +18,9 @@ use tokio_postgres::Row;
 
 use crate::buckets::{Query, RowLock, bucket_row};
 use crate::codec::{
-    HEADER_COLUMNS, blob_from_db, corrupt, decode_checksums, decode_map, encode_checksums,
-    encode_map, from_db, headers_from_row, headers_params, key_from_db, part_number_from_db, to_db,
-    usize_to_db,
+    HEADER_COLUMNS, blob_id_from_str, corrupt, decode_checksums, decode_map, encode_checksums,
+    encode_map, from_signed, headers_from_row, headers_params, key_from_bytes,
+    part_number_from_signed, to_db, usize_to_signed,
 };
 use crate::db::{TxResult, advisory_lock, fnv1a64};
 
@@ -46,16 +46,16 @@ async fn object_from_row(
     let object_id: i64 = row.try_get(0)?;
     let blob_id: Option<String> = row.try_get(14)?;
     let blob = match blob_id {
-        Some(id) => BlobRef::Single(blob_from_db(&id)?),
+        Some(id) => BlobRef::Single(blob_id_from_str(&id)?),
         None => BlobRef::Parts(load_parts(tx, object_id).await?),
     };
     let checksum_type: String = row.try_get(13)?;
     Ok(ObjectRecord {
         bucket: bucket.clone(),
-        key: key_from_db(row.try_get(1)?)?,
-        size: from_db(row.try_get(2)?)?,
+        key: key_from_bytes(row.try_get(1)?)?,
+        size: from_signed(row.try_get(2)?)?,
         etag: row.try_get(3)?,
-        last_modified_ms: from_db(row.try_get(4)?)?,
+        last_modified_ms: from_signed(row.try_get(4)?)?,
         headers: headers_from_row(row, 5)?,
         user_metadata: decode_map(row.try_get(11)?)?,
         checksums: decode_checksums(row.try_get(12)?)?,
@@ -74,11 +74,11 @@ async fn load_parts(tx: &Transaction<'_>, object_id: i64) -> TxResult<Vec<Object
     let mut parts = Vec::new();
     for row in tx.query(&st, &[&object_id]).await? {
         parts.push(ObjectPart {
-            part_number: part_number_from_db(row.try_get(0)?)?,
-            size: from_db(row.try_get(1)?)?,
+            part_number: part_number_from_signed(row.try_get(0)?)?,
+            size: from_signed(row.try_get(1)?)?,
             etag: row.try_get(2)?,
             checksums: decode_checksums(row.try_get(3)?)?,
-            blob: blob_from_db(row.try_get(4)?)?,
+            blob: blob_id_from_str(row.try_get(4)?)?,
         });
     }
     Ok(parts)
@@ -120,7 +120,7 @@ pub(crate) async fn remove(
     let etag: String = row.try_get(1)?;
     let blob_id: Option<String> = row.try_get(2)?;
     let blobs = match blob_id {
-        Some(id) => vec![blob_from_db(&id)?],
+        Some(id) => vec![blob_id_from_str(&id)?],
         None => load_parts(tx, object_id)
             .await?
             .into_iter()
@@ -276,7 +276,10 @@ pub(crate) async fn list_objects(
                 vec![Box::new(bucket_id)],
             );
             key_range(&q.prefix, &cursor, &mut query);
-            query.push(" ORDER BY key LIMIT ?", vec![Box::new(usize_to_db(limit))]);
+            query.push(
+                " ORDER BY key LIMIT ?",
+                vec![Box::new(usize_to_signed(limit))],
+            );
             let rows = tx.query(&query.sql, &query.params()).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {

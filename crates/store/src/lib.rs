@@ -21,6 +21,8 @@
 mod blob;
 mod clock;
 #[doc(hidden)]
+pub mod codec;
+#[doc(hidden)]
 pub mod complete;
 mod error;
 pub mod gc;
