@@ -98,7 +98,7 @@ fn identity_of(credentials: Option<&s3s::auth::Credentials>) -> S3Result<Arc<Ide
     RequestContext::current()?.identity_for(&creds.access_key)
 }
 
-fn query_param(uri: &http::Uri, name: &str) -> S3Result<Option<String>> {
+pub(crate) fn query_param(uri: &http::Uri, name: &str) -> S3Result<Option<String>> {
     let Some(q) = uri.query() else {
         return Ok(None);
     };

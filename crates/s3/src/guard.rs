@@ -241,7 +241,7 @@ pub(crate) fn single_header<'a>(
         .map_err(|_| s3_error!(InvalidArgument, "invalid header value: {}", name))
 }
 
-fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, S3Error> {
+pub(crate) fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, S3Error> {
     let Some(q) = query else {
         return Ok(Vec::new());
     };
@@ -274,7 +274,7 @@ fn unique_param<'a>(query: &'a [(String, String)], name: &str) -> Result<Option<
 /// The credential scope must name service `s3` and region `auto`, `us-east-1` or empty
 /// (SPEC §4). s3s 0.14 accepts any region and the service `sts` too, so a signature made for
 /// another region or service would otherwise be accepted here.
-fn check_scope(credential: &str, code: S3ErrorCode) -> Result<(), S3Error> {
+pub(crate) fn check_scope(credential: &str, code: S3ErrorCode) -> Result<(), S3Error> {
     // `<key>/<date>/<region>/<service>/aws4_request`; key ids and dates hold no '/'.
     let mut parts = credential.rsplitn(4, '/');
     let (terminator, service, region) = (parts.next(), parts.next(), parts.next());

@@ -25,6 +25,8 @@ mod body;
 mod chunked;
 mod context;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod host;
 mod logs;
