@@ -2,6 +2,7 @@
 //! lookup every object call starts with.
 
 use mayfly_core::{AccountId, BucketName};
+use mayfly_store::bucket_page::{self, Position};
 use mayfly_store::query::{BucketOrder, BucketPage, ListBucketsQuery, SortDirection};
 use mayfly_store::{BucketConfigKind, BucketId, BucketRecord, Entity, Jurisdiction, StoreError};
 use rusqlite::types::Value;
@@ -77,22 +78,12 @@ pub(crate) fn get_bucket(conn: &Connection, bucket: &BucketId) -> Result<BucketR
     }
 }
 
-/// Cursor text: `<order><direction>:<position>`, position = name, or `created_at:name`.
-fn cursor_tag(order: BucketOrder, direction: SortDirection) -> &'static str {
-    match (order, direction) {
-        (BucketOrder::Name, SortDirection::Asc) => "n+:",
-        (BucketOrder::Name, SortDirection::Desc) => "n-:",
-        (BucketOrder::CreationDate, SortDirection::Asc) => "c+:",
-        (BucketOrder::CreationDate, SortDirection::Desc) => "c-:",
-    }
-}
-
 pub(crate) fn list_buckets(
     conn: &Connection,
     account: &AccountId,
     q: &ListBucketsQuery,
 ) -> Result<BucketPage, StoreError> {
-    let per_page = q.per_page.clamp(1, 1000);
+    let per_page = bucket_page::page_size(q);
     let (cmp, dir) = match q.direction {
         SortDirection::Asc => (">", "ASC"),
         SortDirection::Desc => ("<", "DESC"),
@@ -112,27 +103,21 @@ pub(crate) fn list_buckets(
         sql.push_str(&format!(" AND name {op} ?"));
         args.push(Value::Text(after.to_owned()));
     }
-    if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        let position = cursor
-            .strip_prefix(cursor_tag(q.order, q.direction))
-            .ok_or(StoreError::InvalidCursor)?;
-        match q.order {
-            BucketOrder::Name => {
-                sql.push_str(&format!(" AND name {cmp} ?"));
-                args.push(Value::Text(position.to_owned()));
-            }
-            BucketOrder::CreationDate => {
-                let (at, name) = position.split_once(':').ok_or(StoreError::InvalidCursor)?;
-                let at: i64 = at.parse().map_err(|_| StoreError::InvalidCursor)?;
-                sql.push_str(&format!(
-                    " AND (created_at {cmp} ? OR (created_at = ? AND name {cmp} ?))"
-                ));
-                args.extend([
-                    Value::Integer(at),
-                    Value::Integer(at),
-                    Value::Text(name.to_owned()),
-                ]);
-            }
+    match bucket_page::position(q)? {
+        None => {}
+        Some(Position::Name(name)) => {
+            sql.push_str(&format!(" AND name {cmp} ?"));
+            args.push(Value::Text(name.to_owned()));
+        }
+        Some(Position::Created(at, name)) => {
+            sql.push_str(&format!(
+                " AND (created_at {cmp} ? OR (created_at = ? AND name {cmp} ?))"
+            ));
+            args.extend([
+                Value::Integer(at),
+                Value::Integer(at),
+                Value::Text(name.to_owned()),
+            ]);
         }
     }
     match q.order {
@@ -150,19 +135,7 @@ pub(crate) fn list_buckets(
     while let Some(row) = rows.next().map_err(backend)? {
         buckets.push(bucket_from_row(row)?);
     }
-    let cursor = if buckets.len() > per_page {
-        buckets.truncate(per_page);
-        buckets.last().map(|b| {
-            let tag = cursor_tag(q.order, q.direction);
-            match q.order {
-                BucketOrder::Name => format!("{tag}{}", b.name),
-                BucketOrder::CreationDate => format!("{tag}{}:{}", b.created_at, b.name),
-            }
-        })
-    } else {
-        None
-    };
-    Ok(BucketPage { buckets, cursor })
+    Ok(bucket_page::page(buckets, q))
 }
 
 pub(crate) fn delete_bucket(conn: &Connection, bucket: &BucketId) -> Result<(), StoreError> {

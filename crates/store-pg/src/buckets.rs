@@ -5,6 +5,7 @@
 
 use deadpool_postgres::Transaction;
 use mayfly_core::{AccountId, BucketName};
+use mayfly_store::bucket_page::{self, Position};
 use mayfly_store::query::{BucketOrder, BucketPage, ListBucketsQuery, SortDirection};
 use mayfly_store::{BucketConfigKind, BucketId, BucketRecord, Entity, Jurisdiction, StoreError};
 use tokio_postgres::Row;
@@ -106,16 +107,6 @@ pub(crate) async fn get_bucket(tx: &Transaction<'_>, bucket: &BucketId) -> TxRes
     }
 }
 
-/// Cursor text: `<order><direction>:<position>`, position = name, or `created_at:name`.
-fn cursor_tag(order: BucketOrder, direction: SortDirection) -> &'static str {
-    match (order, direction) {
-        (BucketOrder::Name, SortDirection::Asc) => "n+:",
-        (BucketOrder::Name, SortDirection::Desc) => "n-:",
-        (BucketOrder::CreationDate, SortDirection::Asc) => "c+:",
-        (BucketOrder::CreationDate, SortDirection::Desc) => "c-:",
-    }
-}
-
 /// SQL text and its parameters, numbered as they are pushed.
 #[derive(Default)]
 pub(crate) struct Query {
@@ -152,7 +143,7 @@ pub(crate) async fn list_buckets(
     account: &AccountId,
     q: &ListBucketsQuery,
 ) -> TxResult<BucketPage> {
-    let per_page = q.per_page.clamp(1, 1000);
+    let per_page = bucket_page::page_size(q);
     let (cmp, dir) = match q.direction {
         SortDirection::Asc => (">", "ASC"),
         SortDirection::Desc => ("<", "DESC"),
@@ -179,26 +170,16 @@ pub(crate) async fn list_buckets(
             vec![Box::new(after.to_owned())],
         );
     }
-    if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        let position = cursor
-            .strip_prefix(cursor_tag(q.order, q.direction))
-            .ok_or(StoreError::InvalidCursor)?;
-        match q.order {
-            BucketOrder::Name => {
-                query.push(
-                    &format!(" AND name {cmp} ?"),
-                    vec![Box::new(position.to_owned())],
-                );
-            }
-            BucketOrder::CreationDate => {
-                let (at, name) = position.split_once(':').ok_or(StoreError::InvalidCursor)?;
-                let at: i64 = at.parse().map_err(|_| StoreError::InvalidCursor)?;
-                query.push(
-                    &format!(" AND (created_at, name) {cmp} (?, ?)"),
-                    vec![Box::new(at), Box::new(name.to_owned())],
-                );
-            }
-        }
+    match bucket_page::position(q)? {
+        None => {}
+        Some(Position::Name(name)) => query.push(
+            &format!(" AND name {cmp} ?"),
+            vec![Box::new(name.to_owned())],
+        ),
+        Some(Position::Created(at, name)) => query.push(
+            &format!(" AND (created_at, name) {cmp} (?, ?)"),
+            vec![Box::new(at), Box::new(name.to_owned())],
+        ),
     }
     match q.order {
         BucketOrder::Name => query.sql.push_str(&format!(" ORDER BY name {dir}")),
@@ -209,23 +190,11 @@ pub(crate) async fn list_buckets(
     query.push(" LIMIT ?", vec![Box::new(usize_to_signed(per_page + 1))]);
 
     let rows = tx.query(&query.sql, &query.params()).await?;
-    let mut buckets = rows
+    let buckets = rows
         .iter()
         .map(bucket_from_row)
         .collect::<TxResult<Vec<_>>>()?;
-    let cursor = if buckets.len() > per_page {
-        buckets.truncate(per_page);
-        buckets.last().map(|b| {
-            let tag = cursor_tag(q.order, q.direction);
-            match q.order {
-                BucketOrder::Name => format!("{tag}{}", b.name),
-                BucketOrder::CreationDate => format!("{tag}{}:{}", b.created_at, b.name),
-            }
-        })
-    } else {
-        None
-    };
-    Ok(BucketPage { buckets, cursor })
+    Ok(bucket_page::page(buckets, q))
 }
 
 pub(crate) async fn delete_bucket(tx: &Transaction<'_>, bucket: &BucketId) -> TxResult<()> {

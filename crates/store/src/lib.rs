@@ -19,6 +19,8 @@
 //! ```
 
 mod blob;
+#[doc(hidden)]
+pub mod bucket_page;
 mod clock;
 #[doc(hidden)]
 pub mod codec;

@@ -318,6 +318,24 @@ mod tests {
         }
     }
 
+    /// Up to `limit` of the sorted `keys` within `prefix`, from `cursor`: a backend in memory.
+    fn fetch_sorted(
+        keys: &[String],
+        prefix: &str,
+        cursor: &ListCursor,
+        limit: usize,
+    ) -> Vec<String> {
+        keys.iter()
+            .filter(|k| k.starts_with(prefix))
+            .filter(|k| match cursor {
+                ListCursor::AtOrAfter(b) => k.as_bytes() >= b.as_slice(),
+                ListCursor::After(b) | ListCursor::AfterUpload(b, _) => k.as_bytes() > b.as_slice(),
+            })
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
     fn in_memory(
         keys: &[&str],
         prefix: &str,
@@ -329,18 +347,7 @@ mod tests {
         sorted.sort();
         let start = start_cursor(prefix, delim, after);
         let result: Result<_, ()> = run(prefix, delim, start, max, |cursor, limit| {
-            Ok(sorted
-                .iter()
-                .filter(|k| k.starts_with(prefix))
-                .filter(|k| match cursor {
-                    ListCursor::AtOrAfter(b) => k.as_bytes() >= b.as_slice(),
-                    ListCursor::After(b) | ListCursor::AfterUpload(b, _) => {
-                        k.as_bytes() > b.as_slice()
-                    }
-                })
-                .take(limit)
-                .cloned()
-                .collect())
+            Ok(fetch_sorted(&sorted, prefix, cursor, limit))
         });
         result.unwrap_or_else(|()| Page {
             entries: Vec::new(),
@@ -393,19 +400,6 @@ mod tests {
             .collect();
         keys.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
         keys.dedup();
-        let fetch_from = |prefix: &str, cursor: &ListCursor, limit: usize| -> Vec<String> {
-            keys.iter()
-                .filter(|k| k.starts_with(prefix))
-                .filter(|k| match cursor {
-                    ListCursor::AtOrAfter(b) => k.as_bytes() >= b.as_slice(),
-                    ListCursor::After(b) | ListCursor::AfterUpload(b, _) => {
-                        k.as_bytes() > b.as_slice()
-                    }
-                })
-                .take(limit)
-                .cloned()
-                .collect()
-        };
         for (prefix, delim) in [
             ("", None),
             ("", Some("/")),
@@ -416,10 +410,10 @@ mod tests {
                 for max in [0, 1, 2, 7, 1000] {
                     let start = start_cursor(prefix, delim, after);
                     let sync: Result<_, ()> = run(prefix, delim, start.clone(), max, |c, l| {
-                        Ok(fetch_from(prefix, c, l))
+                        Ok(fetch_sorted(&keys, prefix, c, l))
                     });
                     let run_async = run_async(prefix, delim, start, max, |c, l| {
-                        let rows = fetch_from(prefix, &c, l);
+                        let rows = fetch_sorted(&keys, prefix, &c, l);
                         async move { Ok::<_, ()>(rows) }
                     });
                     let got = futures_util::FutureExt::now_or_never(run_async)
