@@ -8,7 +8,6 @@ mod support;
 mod auth;
 mod buckets;
 mod credentials;
-mod logs;
 mod robustness;
 mod routes;
 mod schema;
