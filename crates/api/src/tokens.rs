@@ -31,16 +31,13 @@
 //! every temporary credential minted from the token dies at once. Creating is not idempotent:
 //! the SDKs only replay after a 408/409/429/5xx, which a successful create never answers.
 
-use std::fmt;
-
 use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
-use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKey};
-use mayfly_store::{Entity, StoreError, TokenRecord, TokenStatus};
+use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
+use mayfly_store::{Entity, StoreError, TokenRecord, TokenStatus, TokenValue, new_token_id};
 use serde::Serialize;
 use serde_json::Value;
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::ApiState;
 use crate::auth::{ApiPath, Caller};
@@ -52,13 +49,6 @@ use crate::policies::{
 };
 use crate::time::{parse_rfc3339, rfc3339};
 
-/// Characters of a token value: Cloudflare's values are 40 of these.
-const VALUE_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Length of a token value.
-const VALUE_LEN: usize = 40;
-
 /// Longest token name (Cloudflare's limit).
 const MAX_NAME_LEN: usize = 120;
 
@@ -68,45 +58,6 @@ const MAX_PER_PAGE: u64 = 1000;
 
 /// Most buckets one token may be limited to.
 const MAX_BUCKETS: usize = 1000;
-
-/// A freshly generated token value. Shown to the client once, never stored (only its SHA-256
-/// is) and never logged: zeroized on drop, redacted under `Debug`, no `Display`.
-#[derive(Zeroize, ZeroizeOnDrop)]
-struct TokenValue(String);
-
-impl fmt::Debug for TokenValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenValue(<redacted>)")
-    }
-}
-
-impl TokenValue {
-    /// 40 characters from the OS CSPRNG; each byte picks one of 64 symbols (256 = 4 × 64, so
-    /// the choice is uniform).
-    fn generate() -> Result<Self, Internal> {
-        let mut bytes = [0u8; VALUE_LEN];
-        getrandom::fill(&mut bytes).map_err(|e| Internal::new(format!("random source: {e}")))?;
-        let value = bytes
-            .iter()
-            .map(|b| char::from(VALUE_ALPHABET[usize::from(b & 63)]))
-            .collect();
-        bytes.zeroize();
-        Ok(Self(value))
-    }
-
-    /// The value, for the one response that carries it.
-    fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A new token id: 32 lowercase hex characters from the OS CSPRNG.
-fn generate_id() -> Result<AccessKeyId, ApiError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Internal::new(format!("random source: {e}")))?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    AccessKeyId::parse(&hex).map_err(|e| Internal::new(e).into())
-}
 
 /// What a create request asks for, whichever body shape it used.
 #[derive(Debug, PartialEq, Eq)]
@@ -335,14 +286,14 @@ pub(crate) async fn create(
     }
     // An id or hash collision is a 2^-128 event; one retry with fresh values settles it.
     for _ in 0..2 {
-        let value = TokenValue::generate()?;
+        let value = TokenValue::generate();
         let record = TokenRecord {
-            id: generate_id()?,
+            id: new_token_id(),
             account: account.clone(),
             name: request.name.clone(),
             permission: request.permission,
             buckets: request.buckets.clone(),
-            secret: SecretAccessKey::from_token_value(value.expose_secret()),
+            secret: value.secret_access_key(),
             status: TokenStatus::Active,
             created_at: now,
             expires_at: request.expires_at,
@@ -553,28 +504,6 @@ mod tests {
 
     fn bucket(b: &str) -> BucketName {
         BucketName::parse(b).unwrap_or_else(|_| panic!("valid bucket {b}"))
-    }
-
-    #[test]
-    fn token_values_are_40_chars_and_differ() {
-        let a = TokenValue::generate()
-            .map(|v| v.expose_secret().to_owned())
-            .ok();
-        let b = TokenValue::generate()
-            .map(|v| v.expose_secret().to_owned())
-            .ok();
-        assert_eq!(a.as_ref().map(String::len), Some(40));
-        assert_ne!(a, b);
-        assert!(format!("{:?}", TokenValue("x".into())).contains("redacted"));
-        let id = generate_id()
-            .ok()
-            .map(|i| i.as_str().to_owned())
-            .unwrap_or_default();
-        assert_eq!(id.len(), 32);
-        assert!(
-            id.bytes()
-                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-        );
     }
 
     #[test]

@@ -10,8 +10,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use mayfly_core::{AccessKeyId, AccountId, Permission, SecretAccessKey};
-use mayfly_store::{AccountRecord, MetadataStore, TokenRecord, TokenStatus};
-use zeroize::Zeroizing;
+use mayfly_store::{
+    AccountRecord, MetadataStore, TokenRecord, TokenStatus, TokenValue, new_account_id,
+    new_token_id,
+};
 
 /// Why bootstrapping refused to run.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +27,6 @@ pub enum InitError {
     /// The store failed.
     #[error("storage error: {0}")]
     Store(#[from] mayfly_store::StoreError),
-    /// The OS random source failed.
-    #[error("OS random source unavailable")]
-    Random,
 }
 
 /// The credentials a fresh data directory starts with. `Debug` is redacted.
@@ -37,7 +36,7 @@ pub struct Bootstrap {
     /// The admin token's id, which is also its S3 access key id.
     pub token_id: AccessKeyId,
     /// The token value (bearer secret). Shown once, never stored.
-    pub api_token: Zeroizing<String>,
+    pub api_token: TokenValue,
     /// `hex(sha256(api_token))`: the token's S3 secret access key.
     pub secret_access_key: SecretAccessKey,
 }
@@ -58,7 +57,7 @@ impl Bootstrap {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "account_id": self.account_id.as_str(),
-            "api_token": self.api_token.as_str(),
+            "api_token": self.api_token.expose_secret(),
             "token_id": self.token_id.as_str(),
             "access_key_id": self.token_id.as_str(),
             // Printing the secret is the point of bootstrap output.
@@ -71,43 +70,12 @@ impl Bootstrap {
         format!(
             "account_id:        {}\napi_token:         {}\ntoken_id:          {}\naccess_key_id:     {}\nsecret_access_key: {}\n",
             self.account_id,
-            self.api_token.as_str(),
+            self.api_token.expose_secret(),
             self.token_id,
             self.token_id,
             self.secret_access_key.expose_secret(),
         )
     }
-}
-
-fn random_bytes<const N: usize>() -> Result<[u8; N], InitError> {
-    let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|_| InitError::Random)?;
-    Ok(buf)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-/// A 40-character token value from 240 random bits, in the URL-safe base64 alphabet (the shape
-/// of Cloudflare's API tokens).
-fn token_value() -> Result<Zeroizing<String>, InitError> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = Zeroizing::new(random_bytes::<30>()?);
-    let mut out = Zeroizing::new(String::with_capacity(40));
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
-        for shift in [18u32, 12, 6, 0] {
-            out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-        }
-    }
-    Ok(out)
 }
 
 /// Creates the first account and its admin token, unless the store already has an account.
@@ -117,12 +85,10 @@ pub async fn bootstrap(meta: &dyn MetadataStore, now: u64) -> Result<Bootstrap, 
             account: existing.id,
         });
     }
-    let account_id =
-        AccountId::parse(&hex(&random_bytes::<16>()?)).map_err(|_| InitError::Random)?;
-    let token_id =
-        AccessKeyId::parse(&hex(&random_bytes::<16>()?)).map_err(|_| InitError::Random)?;
-    let api_token = token_value()?;
-    let secret_access_key = SecretAccessKey::from_token_value(&api_token);
+    let account_id = new_account_id();
+    let token_id = new_token_id();
+    let api_token = TokenValue::generate();
+    let secret_access_key = api_token.secret_access_key();
     meta.create_account(AccountRecord {
         id: account_id.clone(),
         name: "default".to_owned(),
@@ -160,18 +126,6 @@ pub async fn init_data_dir(data_dir: &Path, now: u64) -> anyhow::Result<Bootstra
 mod tests {
     use super::*;
 
-    #[test]
-    fn token_values_are_40_url_safe_chars_and_differ() {
-        let a = token_value().expect("random");
-        let b = token_value().expect("random");
-        assert_eq!(a.len(), 40);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        );
-        assert_ne!(*a, *b);
-    }
-
     #[tokio::test]
     async fn second_bootstrap_is_refused_and_changes_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -184,7 +138,7 @@ mod tests {
         assert_eq!(token.permission, Permission::AdminReadWrite);
         assert!(token.secret.ct_eq(&first.secret_access_key));
         assert!(format!("{first:?}").contains("<redacted>"));
-        assert!(!format!("{first:?}").contains(first.api_token.as_str()));
+        assert!(!format!("{first:?}").contains(first.api_token.expose_secret()));
 
         let again = bootstrap(meta.as_ref(), 1_750_000_001).await;
         assert!(matches!(again, Err(InitError::AlreadyInitialised { .. })));

@@ -319,7 +319,7 @@ pub fn banner(running: &Running) -> String {
         out.push_str(&format!(
             "\nTry it:\n  export CLOUDFLARE_BASE_URL={}\n  export CLOUDFLARE_API_TOKEN={}\n  export CLOUDFLARE_ACCOUNT_ID={}\n",
             running.api_url(),
-            b.api_token.as_str(),
+            b.api_token.expose_secret(),
             b.account_id
         ));
     }

@@ -136,7 +136,7 @@ async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
     .await
     .expect("upstream");
     let up = upstream.bootstrap.as_ref().expect("upstream bootstraps");
-    client(&upstream.api_url(), up.api_token.as_str())
+    client(&upstream.api_url(), up.api_token.expose_secret())
         .create_bucket(
             &up.account_id,
             &CreateBucketRequest::new(BucketName::parse("blobs").expect("name")),

@@ -40,7 +40,7 @@ async fn client_drives_buckets_tokens_and_credentials_end_to_end() {
         .await
         .expect("start");
     let boot = running.bootstrap.as_ref().expect("fresh dir bootstraps");
-    let admin = client(&running, boot.api_token.as_str());
+    let admin = client(&running, boot.api_token.expose_secret());
     let account = boot.account_id.clone();
 
     let name = BucketName::parse("wired-bucket").expect("name");
@@ -140,7 +140,7 @@ async fn restart_keeps_the_account_and_does_not_bootstrap_again() {
         .await
         .expect("start");
     let boot = first.bootstrap.as_ref().expect("bootstrap");
-    let token = boot.api_token.as_str().to_owned();
+    let token = boot.api_token.expose_secret().to_owned();
     let account = boot.account_id.clone();
     assert!(serve::banner(&first).contains(&token));
     first.shutdown();

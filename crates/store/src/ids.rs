@@ -14,12 +14,18 @@ pub struct InvalidId {
     pub what: &'static str,
 }
 
-fn random_hex128() -> String {
-    let mut buf = [0u8; 16];
-    // Without an OS random source no id can be made safely; there is no sane fallback.
+/// `N` bytes from the OS random source.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // Without an OS random source no id or secret can be made safely; there is no sane
+    // fallback.
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut buf).expect("OS random source unavailable");
-    hex_lower(&buf)
+    buf
+}
+
+fn random_hex128() -> String {
+    hex_lower(&random_bytes::<16>())
 }
 
 /// Lower-case hex of `bytes`.

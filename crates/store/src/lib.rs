@@ -27,6 +27,7 @@ pub mod codec;
 #[doc(hidden)]
 pub mod complete;
 mod error;
+mod fresh;
 pub mod gc;
 mod ids;
 pub mod listing;
@@ -41,6 +42,7 @@ pub use blob::{
 };
 pub use clock::Clock;
 pub use error::{Entity, StoreError};
+pub use fresh::{TOKEN_VALUE_LEN, TokenValue, new_account_id, new_token_id};
 pub use ids::{BlobId, BucketId, InvalidId, UploadId};
 pub use metadata::MetadataStore;
 pub use query::{

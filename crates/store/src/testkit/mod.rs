@@ -3,7 +3,7 @@
 //! implementation runs all of them with [`conformance_tests!`](crate::conformance_tests), one
 //! `#[tokio::test]` per check, each on a fresh store:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh() -> (mayfly_store::testkit::Subject, tempfile::TempDir) { /* open a store */ }
 //! mayfly_store::conformance_tests!(fresh());
 //! ```
