@@ -60,7 +60,10 @@ pub(crate) fn run(w: &mut World, fx: &Fx) {
         Request::new("GET", obj(OTHER, "user-1/HIDDEN-not")),
         Expect::err(404, "NoSuchKey"),
     );
-    for (name, sub) in [("sub: another account", "0123456789abcdef0123456789abcdef")] {
+    for (name, sub) in [
+        ("sub: another account", "0123456789abcdef0123456789abcdef"),
+        ("sub: all zeros", "00000000000000000000000000000000"),
+    ] {
         let mut c = w.claims(&admin, MAIN, "object-read-write");
         c.sub = sub.to_owned();
         let cr = w.mint(&c, &admin.secret);
