@@ -44,7 +44,10 @@ impl Server {
     pub fn start() -> Result<Self> {
         let bin = mayfly_bin();
         if !bin.exists() {
-            bail!("{} not found: run `cargo build -p mayfly` first (scripts/test does)", bin.display());
+            bail!(
+                "{} not found: run `cargo build -p mayfly` first (scripts/test does)",
+                bin.display()
+            );
         }
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
@@ -54,11 +57,17 @@ impl Server {
             .output()
             .context("running mayfly init")?;
         if !out.status.success() {
-            bail!("mayfly init failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "mayfly init failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let boot: serde_json::Value = serde_json::from_slice(&out.stdout)?;
         let field = |k: &str| -> Result<String> {
-            boot[k].as_str().map(str::to_owned).with_context(|| format!("init output lacks {k}"))
+            boot[k]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("init output lacks {k}"))
         };
         let mut server = Server {
             api_url: String::new(),
@@ -83,7 +92,14 @@ impl Server {
         let ready = self._dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
         let child = Command::new(mayfly_bin())
-            .args(["serve", "--api-listen", "127.0.0.1:0", "--s3-listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--api-listen",
+                "127.0.0.1:0",
+                "--s3-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(self.data_dir())
             .arg("--ready-file")
             .arg(&ready)
@@ -95,14 +111,19 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(text) = std::fs::read_to_string(&ready) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                    self.api_url = v["api_url"].as_str().context("api_url")?.to_owned();
-                    self.s3_url = v["s3_url"].as_str().context("s3_url")?.to_owned();
-                    return Ok(());
-                }
+            if let Some(v) = std::fs::read_to_string(&ready)
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            {
+                self.api_url = v["api_url"].as_str().context("api_url")?.to_owned();
+                self.s3_url = v["s3_url"].as_str().context("s3_url")?.to_owned();
+                return Ok(());
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 bail!("mayfly serve exited early: {status}");
             }
             if Instant::now() > deadline {
@@ -147,7 +168,10 @@ impl Server {
     /// Sends SIGTERM and returns the exit status (the server must drain and exit 0).
     pub fn stop(&mut self) -> Result<std::process::ExitStatus> {
         let mut child = self.child.take().context("already stopped")?;
-        Command::new("kill").arg("-TERM").arg(child.id().to_string()).status()?;
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()?;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = child.try_wait()? {

@@ -22,7 +22,12 @@ fn s3(server: &Server, key: &str, secret: &str, token: Option<&str>) -> S3 {
 }
 
 pub(crate) fn admin(server: &Server) -> S3 {
-    s3(server, &server.access_key_id, &server.secret_access_key, None)
+    s3(
+        server,
+        &server.access_key_id,
+        &server.secret_access_key,
+        None,
+    )
 }
 
 fn api(server: &Server) -> Client {
@@ -66,8 +71,14 @@ async fn long_lived_key_full_object_lifecycle() {
         .unwrap();
     assert_eq!(got.e_tag(), Some(etag.as_str()));
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().unwrap().get("origin").map(String::as_str), Some("e2e"));
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), &body[..]);
+    assert_eq!(
+        got.metadata().unwrap().get("origin").map(String::as_str),
+        Some("e2e")
+    );
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        &body[..]
+    );
 
     let range = c
         .get_object()
@@ -77,7 +88,10 @@ async fn long_lived_key_full_object_lifecycle() {
         .send()
         .await
         .unwrap();
-    assert_eq!(range.body.collect().await.unwrap().into_bytes().as_ref(), b"from");
+    assert_eq!(
+        range.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"from"
+    );
 
     // A file body: the SDK streams it.
     let tmp = tempfile::NamedTempFile::new().unwrap();
@@ -90,8 +104,17 @@ async fn long_lived_key_full_object_lifecycle() {
         .send()
         .await
         .unwrap();
-    let got = c.get_object().bucket("rust-sdk").key("big.bin").send().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), &big[..]);
+    let got = c
+        .get_object()
+        .bucket("rust-sdk")
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        &big[..]
+    );
 
     // Multipart: two 5 MiB parts and a short one; ETag is md5-of-md5s with the part count.
     let up = c
@@ -117,7 +140,12 @@ async fn long_lived_key_full_object_lifecycle() {
             .send()
             .await
             .unwrap();
-        parts.push(CompletedPart::builder().part_number(n).e_tag(p.e_tag().unwrap()).build());
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(p.e_tag().unwrap())
+                .build(),
+        );
     }
     let listed = c
         .list_parts()
@@ -133,14 +161,31 @@ async fn long_lived_key_full_object_lifecycle() {
         .bucket("rust-sdk")
         .key("multi.bin")
         .upload_id(id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    assert!(done.e_tag().unwrap().ends_with("-3\""), "{:?}", done.e_tag());
-    let got = c.get_object().bucket("rust-sdk").key("multi.bin").send().await.unwrap();
+    assert!(
+        done.e_tag().unwrap().ends_with("-3\""),
+        "{:?}",
+        done.e_tag()
+    );
+    let got = c
+        .get_object()
+        .bucket("rust-sdk")
+        .key("multi.bin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_length(), Some(whole.len() as i64));
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), &whole[..]);
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        &whole[..]
+    );
 
     let list = c
         .list_objects_v2()
@@ -151,20 +196,42 @@ async fn long_lived_key_full_object_lifecycle() {
         .unwrap();
     let keys: Vec<_> = list.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["big.bin", "multi.bin"]);
-    let prefixes: Vec<_> = list.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    let prefixes: Vec<_> = list
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
     assert_eq!(prefixes, ["dir/"]);
 
-    c.delete_object().bucket("rust-sdk").key("big.bin").send().await.unwrap();
-    let missing = c.head_object().bucket("rust-sdk").key("big.bin").send().await;
+    c.delete_object()
+        .bucket("rust-sdk")
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap();
+    let missing = c
+        .head_object()
+        .bucket("rust-sdk")
+        .key("big.bin")
+        .send()
+        .await;
     assert!(missing.is_err());
 
-    assert!(server.stop().unwrap().success(), "SIGTERM must drain and exit 0");
+    assert!(
+        server.stop().unwrap().success(),
+        "SIGTERM must drain and exit 0"
+    );
 }
 
 #[tokio::test]
 async fn temporary_credentials_are_honoured_and_enforced() {
     let server = Server::start().unwrap();
-    admin(&server).create_bucket().bucket("tenant-data").send().await.unwrap();
+    admin(&server)
+        .create_bucket()
+        .bucket("tenant-data")
+        .send()
+        .await
+        .unwrap();
     admin(&server)
         .put_object()
         .bucket("tenant-data")
@@ -182,7 +249,10 @@ async fn temporary_credentials_are_honoured_and_enforced() {
     )
     .prefixes(vec!["user-1/".into()])
     .ttl_seconds(600);
-    let creds = api(&server).create_temp_credentials(&account, &req).await.unwrap();
+    let creds = api(&server)
+        .create_temp_credentials(&account, &req)
+        .await
+        .unwrap();
     let t = s3(
         &server,
         creds.access_key_id.as_str(),
@@ -197,8 +267,17 @@ async fn temporary_credentials_are_honoured_and_enforced() {
         .send()
         .await
         .unwrap();
-    let got = t.get_object().bucket("tenant-data").key("user-1/photo.jpg").send().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"jpeg");
+    let got = t
+        .get_object()
+        .bucket("tenant-data")
+        .key("user-1/photo.jpg")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"jpeg"
+    );
     let listed = t
         .list_objects_v2()
         .bucket("tenant-data")
@@ -210,7 +289,13 @@ async fn temporary_credentials_are_honoured_and_enforced() {
 
     // Out of scope: 403 AccessDenied for existing and missing keys alike, never 404.
     for key in ["user-10/x", "other/secret.txt", "other/missing.txt"] {
-        let e = t.get_object().bucket("tenant-data").key(key).send().await.unwrap_err();
+        let e = t
+            .get_object()
+            .bucket("tenant-data")
+            .key(key)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(error_code(&e.into_service_error()), "AccessDenied", "{key}");
     }
     let e = t
@@ -222,7 +307,12 @@ async fn temporary_credentials_are_honoured_and_enforced() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&e.into_service_error()), "AccessDenied");
-    let e = t.list_objects_v2().bucket("tenant-data").send().await.unwrap_err();
+    let e = t
+        .list_objects_v2()
+        .bucket("tenant-data")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e.into_service_error()), "AccessDenied");
     let e = t.list_buckets().send().await.unwrap_err();
     assert_eq!(error_code(&e.into_service_error()), "AccessDenied");
@@ -244,6 +334,12 @@ async fn temporary_credentials_are_honoured_and_enforced() {
         &"0".repeat(64),
         Some(creds.session_token.expose_secret()),
     );
-    let e = wrong.get_object().bucket("tenant-data").key("user-1/photo.jpg").send().await.unwrap_err();
+    let e = wrong
+        .get_object()
+        .bucket("tenant-data")
+        .key("user-1/photo.jpg")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e.into_service_error()), "SignatureDoesNotMatch");
 }

@@ -16,8 +16,14 @@ const PART: usize = 5 << 20;
 /// Deterministic content for a key: its length and bytes follow from the key alone, so any
 /// object read back can be checked without remembering what was sent.
 fn content(key: &str) -> Vec<u8> {
-    let mut x: u64 = key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let len = if key.starts_with("mp-") { 2 * PART + 4321 } else { 1024 + (x % 200_000) as usize };
+    let mut x: u64 = key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let len = if key.starts_with("mp-") {
+        2 * PART + 4321
+    } else {
+        1024 + (x % 200_000) as usize
+    };
     let mut out = Vec::with_capacity(len);
     while out.len() < len {
         x ^= x << 13;
@@ -42,7 +48,14 @@ async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t
         i += 1;
         t.attempted.lock().unwrap().insert(key.clone());
         let body = ByteStream::from(content(&key));
-        match c.put_object().bucket(BUCKET).key(&key).body(body).send().await {
+        match c
+            .put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(body)
+            .send()
+            .await
+        {
             Ok(_) => {
                 t.acked.lock().unwrap().insert(key);
             }
@@ -51,14 +64,27 @@ async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t
     }
 }
 
-async fn multipart_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
+async fn multipart_loop(
+    c: aws_sdk_s3::Client,
+    worker: usize,
+    stop: Arc<AtomicBool>,
+    t: Arc<Tally>,
+) {
     let mut i = 0;
     while !stop.load(Ordering::Relaxed) {
         let key = format!("mp-{worker:02}-{i:05}");
         i += 1;
         t.attempted.lock().unwrap().insert(key.clone());
         let data = content(&key);
-        let Ok(up) = c.create_multipart_upload().bucket(BUCKET).key(&key).send().await else { return };
+        let Ok(up) = c
+            .create_multipart_upload()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+        else {
+            return;
+        };
         let id = up.upload_id().unwrap_or_default().to_owned();
         let mut parts = Vec::new();
         for (n, chunk) in data.chunks(PART).enumerate() {
@@ -75,14 +101,23 @@ async fn multipart_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBo
             else {
                 return;
             };
-            parts.push(CompletedPart::builder().part_number(n).e_tag(p.e_tag().unwrap_or_default()).build());
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(n)
+                    .e_tag(p.e_tag().unwrap_or_default())
+                    .build(),
+            );
         }
         let done = c
             .complete_multipart_upload()
             .bucket(BUCKET)
             .key(&key)
             .upload_id(&id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await;
         match done {
@@ -104,15 +139,35 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
     let tally = Arc::new(Tally::default());
     let mut tasks = Vec::new();
     for w in 0..24 {
-        tasks.push(tokio::spawn(put_loop(c.clone(), w, stop.clone(), tally.clone())));
+        tasks.push(tokio::spawn(put_loop(
+            c.clone(),
+            w,
+            stop.clone(),
+            tally.clone(),
+        )));
     }
     for w in 0..3 {
-        tasks.push(tokio::spawn(multipart_loop(c.clone(), w, stop.clone(), tally.clone())));
+        tasks.push(tokio::spawn(multipart_loop(
+            c.clone(),
+            w,
+            stop.clone(),
+            tally.clone(),
+        )));
     }
     // Crash once a good number of writes are acknowledged and multipart work is in flight.
     let started = Instant::now();
-    let acked_mp = || tally.acked.lock().unwrap().iter().filter(|k| k.starts_with("mp-")).count();
-    while (tally.acked.lock().unwrap().len() < 300 || acked_mp() < 2) && started.elapsed() < Duration::from_secs(60) {
+    let acked_mp = || {
+        tally
+            .acked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|k| k.starts_with("mp-"))
+            .count()
+    };
+    while (tally.acked.lock().unwrap().len() < 300 || acked_mp() < 2)
+        && started.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.crash().unwrap();
@@ -138,7 +193,10 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
             .await
             .unwrap_or_else(|e| panic!("acknowledged {key} lost after crash: {e:?}"));
         let body = got.body.collect().await.unwrap().into_bytes();
-        assert!(body.as_ref() == content(key).as_slice(), "{key} corrupted after crash");
+        assert!(
+            body.as_ref() == content(key).as_slice(),
+            "{key} corrupted after crash"
+        );
         verified.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -146,8 +204,18 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
     let mut listed = Vec::new();
     let mut token = None;
     loop {
-        let page = c.list_objects_v2().bucket(BUCKET).set_continuation_token(token).send().await.unwrap();
-        listed.extend(page.contents().iter().map(|o| (o.key().unwrap().to_owned(), o.size().unwrap())));
+        let page = c
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap();
+        listed.extend(
+            page.contents()
+                .iter()
+                .map(|o| (o.key().unwrap().to_owned(), o.size().unwrap())),
+        );
         token = page.next_continuation_token().map(str::to_owned);
         if token.is_none() {
             break;
@@ -157,10 +225,27 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
     for (key, size) in &listed {
         assert!(attempted.contains(key), "{key} listed but never written");
         let expect = content(key);
-        assert_eq!(*size as usize, expect.len(), "{key} listed with a partial size");
+        assert_eq!(
+            *size as usize,
+            expect.len(),
+            "{key} listed with a partial size"
+        );
         if !acked.contains(key) {
-            let body = c.get_object().bucket(BUCKET).key(key).send().await.unwrap().body.collect().await.unwrap();
-            assert!(body.into_bytes().as_ref() == expect.as_slice(), "{key} partial");
+            let body = c
+                .get_object()
+                .bucket(BUCKET)
+                .key(key)
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap();
+            assert!(
+                body.into_bytes().as_ref() == expect.as_slice(),
+                "{key} partial"
+            );
             unacked_complete += 1;
         }
     }

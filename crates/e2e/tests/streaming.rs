@@ -23,13 +23,22 @@ async fn one_gibibyte_streams_with_flat_memory() {
     let mut server = Server::start().unwrap();
     let c = admin(&server);
     c.create_bucket().bucket("stream").send().await.unwrap();
-    let base: Vec<u8> = (0..CHUNK as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let base: Vec<u8> = (0..CHUNK as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let presign = PresigningConfig::expires_in(Duration::from_secs(3600)).unwrap();
 
-    let put_url = c.put_object().bucket("stream").key("big/1gib.bin").presigned(presign.clone()).await.unwrap();
+    let put_url = c
+        .put_object()
+        .bucket("stream")
+        .key("big/1gib.bin")
+        .presigned(presign.clone())
+        .await
+        .unwrap();
     let chunks = SIZE / CHUNK as u64;
     let b = base.clone();
-    let body = futures::stream::iter(0..chunks).map(move |i| Ok::<_, std::io::Error>(bytes::Bytes::from(chunk(&b, i))));
+    let body = futures::stream::iter(0..chunks)
+        .map(move |i| Ok::<_, std::io::Error>(bytes::Bytes::from(chunk(&b, i))));
     let http = reqwest::Client::new();
     let t = Instant::now();
     let resp = http
@@ -39,10 +48,21 @@ async fn one_gibibyte_streams_with_flat_memory() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
     let up = t.elapsed();
 
-    let get_url = c.get_object().bucket("stream").key("big/1gib.bin").presigned(presign).await.unwrap();
+    let get_url = c
+        .get_object()
+        .bucket("stream")
+        .key("big/1gib.bin")
+        .presigned(presign)
+        .await
+        .unwrap();
     let t = Instant::now();
     let resp = http.get(get_url.uri()).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -69,6 +89,10 @@ async fn one_gibibyte_streams_with_flat_memory() {
         down.as_secs_f64(),
         rss / 1024
     );
-    assert!(rss < 100 * 1024, "server peak RSS {} MiB: memory must stay flat", rss / 1024);
+    assert!(
+        rss < 100 * 1024,
+        "server peak RSS {} MiB: memory must stay flat",
+        rss / 1024
+    );
     assert!(server.stop().unwrap().success());
 }
