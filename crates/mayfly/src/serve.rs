@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use mayfly_store::{BlobStore, Clock, MetadataStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -242,6 +243,13 @@ pub async fn start_with(
         // The store (and its directory lock) lives as long as any server does.
         let store = Arc::clone(&keep_alive);
         tokio::spawn(async move {
+            // Without TCP_NODELAY a response whose head and body leave as two writes waits
+            // for the client's delayed ACK: a 40 ms stall on every small GET (BENCHMARKS.md).
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");
+                }
+            });
             let result = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = rx.wait_for(|s| *s).await;
