@@ -253,6 +253,19 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<Success, Error> {
+        self.call_with_headers(method, segments, query, &[], body)
+            .await
+    }
+
+    /// [`Client::call`] with extra request headers (Cloudflare's `cf-r2-jurisdiction`, ...).
+    pub(crate) async fn call_with_headers<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        headers: &[(&'static str, String)],
+        body: Option<&B>,
+    ) -> Result<Success, Error> {
         let mut url = self.base_url.clone();
         {
             let mut path = url
@@ -287,6 +300,9 @@ impl Client {
                 .http
                 .request(method.clone(), url.clone())
                 .header("x-stainless-retry-count", attempt.to_string());
+            for (name, value) in headers {
+                req = req.header(*name, value.as_str());
+            }
             if let Some(b) = &body_bytes {
                 req = req
                     .header(header::CONTENT_TYPE, "application/json")

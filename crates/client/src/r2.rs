@@ -153,6 +153,9 @@ pub struct ListBucketsParams {
     pub order: Option<String>,
     /// `asc` or `desc`.
     pub direction: Option<String>,
+    /// Jurisdiction to list in (`default`, `eu`, `fedramp`), sent as the `cf-r2-jurisdiction`
+    /// header as the official SDKs do.
+    pub jurisdiction: Option<String>,
 }
 
 /// One page of buckets.
@@ -170,6 +173,7 @@ pub struct CreateBucketRequest {
     name: BucketName,
     location_hint: Option<String>,
     storage_class: Option<String>,
+    jurisdiction: Option<String>,
 }
 
 impl CreateBucketRequest {
@@ -179,7 +183,15 @@ impl CreateBucketRequest {
             name,
             location_hint: None,
             storage_class: None,
+            jurisdiction: None,
         }
+    }
+
+    /// Jurisdiction (`default`, `eu`, `fedramp`), sent as the `cf-r2-jurisdiction` header as
+    /// the official SDKs do.
+    pub fn jurisdiction(mut self, jurisdiction: impl Into<String>) -> Self {
+        self.jurisdiction = Some(jurisdiction.into());
+        self
     }
 
     /// Where the bucket should live (`wnam`, `enam`, `weur`, `eeur`, `apac`, `oc`).
@@ -258,25 +270,29 @@ impl Client {
         account: &AccountId,
         params: &ListBucketsParams,
     ) -> Result<BucketPage, Error> {
-        let mut query = Vec::new();
-        let mut add = |k: &'static str, v: &Option<String>| {
-            if let Some(v) = v {
-                query.push((k, v.clone()));
-            }
-        };
-        add("name_contains", &params.name_contains);
-        add("start_after", &params.start_after);
-        add("cursor", &params.cursor);
-        add("order", &params.order);
-        add("direction", &params.direction);
-        if let Some(n) = params.per_page {
-            query.push(("per_page", n.to_string()));
-        }
+        // Alphabetical, the order both official SDKs send.
+        let query: Vec<(&str, String)> = [
+            ("cursor", params.cursor.clone()),
+            ("direction", params.direction.clone()),
+            ("name_contains", params.name_contains.clone()),
+            ("order", params.order.clone()),
+            ("per_page", params.per_page.map(|n| n.to_string())),
+            ("start_after", params.start_after.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let headers: Vec<(&'static str, String)> = params
+            .jurisdiction
+            .iter()
+            .map(|j| ("cf-r2-jurisdiction", j.clone()))
+            .collect();
         let ok = self
-            .call::<()>(
+            .call_with_headers::<()>(
                 Method::GET,
                 &["accounts", account.as_str(), "r2", "buckets"],
                 &query,
+                &headers,
                 None,
             )
             .await?;
@@ -308,11 +324,17 @@ impl Client {
             location_hint: req.location_hint.as_deref(),
             storage_class: req.storage_class.as_deref(),
         };
+        let headers: Vec<(&'static str, String)> = req
+            .jurisdiction
+            .iter()
+            .map(|j| ("cf-r2-jurisdiction", j.clone()))
+            .collect();
         let ok = self
-            .call(
+            .call_with_headers(
                 Method::POST,
                 &["accounts", account.as_str(), "r2", "buckets"],
                 &[],
+                &headers,
                 Some(&body),
             )
             .await?;
