@@ -458,10 +458,9 @@ async fn error_answers_are_retried_and_classified_like_the_sdk() {
         for (r, cap) in ours.iter().zip(&reqs) {
             compare(name, r, &[cap]);
         }
-        let api = match &err {
-            Error::Api(a) => a,
-            other => panic!("{name}: not an API error: {other}"),
-        };
+        let api = err
+            .as_api()
+            .unwrap_or_else(|| panic!("{name}: not an API error: {err}"));
         let kind = match s["exc_class"].as_str().unwrap_or_default() {
             "cloudflare.BadRequestError" => ErrorKind::BadRequest,
             "cloudflare.AuthenticationError" => ErrorKind::Authentication,
