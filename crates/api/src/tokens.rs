@@ -192,7 +192,7 @@ struct TokenJson {
 impl TokenJson {
     fn new(t: &TokenRecord, now: u64) -> Self {
         let status = match t.status {
-            TokenStatus::Revoked => "disabled",
+            TokenStatus::Revoked | TokenStatus::Disabled => "disabled",
             TokenStatus::Active if t.expires_at.is_some_and(|e| now >= e) => "expired",
             TokenStatus::Active => "active",
         };

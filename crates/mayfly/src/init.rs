@@ -79,7 +79,12 @@ impl Bootstrap {
 }
 
 /// Creates the first account and its admin token, unless the store already has an account.
+/// Atomic in the store ([`MetadataStore::create_first_account`]): when several nodes start at
+/// once on one empty database, exactly one gets `Ok` and prints credentials; the others get
+/// [`InitError::AlreadyInitialised`] and serve normally.
 pub async fn bootstrap(meta: &dyn MetadataStore, now: u64) -> Result<Bootstrap, InitError> {
+    // Cheap early exit for the common case (every start after the first), without generating
+    // secrets; the decision itself is the store's.
     if let Some(existing) = meta.list_accounts().await?.into_iter().next() {
         return Err(InitError::AlreadyInitialised {
             account: existing.id,
@@ -89,13 +94,12 @@ pub async fn bootstrap(meta: &dyn MetadataStore, now: u64) -> Result<Bootstrap, 
     let token_id = new_token_id();
     let api_token = TokenValue::generate();
     let secret_access_key = api_token.secret_access_key();
-    meta.create_account(AccountRecord {
+    let account = AccountRecord {
         id: account_id.clone(),
         name: "default".to_owned(),
         created_at: now,
-    })
-    .await?;
-    meta.create_token(TokenRecord {
+    };
+    let token = TokenRecord {
         id: token_id.clone(),
         account: account_id.clone(),
         name: "bootstrap admin".to_owned(),
@@ -105,8 +109,14 @@ pub async fn bootstrap(meta: &dyn MetadataStore, now: u64) -> Result<Bootstrap, 
         status: TokenStatus::Active,
         created_at: now,
         expires_at: None,
-    })
-    .await?;
+    };
+    if !meta.create_first_account(account, token).await? {
+        // Another node (or process) won the race between our check and our write.
+        let winner = meta.list_accounts().await?.into_iter().next();
+        return Err(InitError::AlreadyInitialised {
+            account: winner.map_or(account_id, |a| a.id),
+        });
+    }
     Ok(Bootstrap {
         account_id,
         token_id,
@@ -150,5 +160,40 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_bootstraps_create_one_account() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = mayfly_store_local::LocalStore::open(dir.path()).expect("open");
+        let meta = store.metadata();
+        let results = futures_join(meta.as_ref()).await;
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "exactly one bootstrap wins");
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(_) | Err(InitError::AlreadyInitialised { .. }))),
+            "losers are told the store is initialised"
+        );
+        let accounts = meta.list_accounts().await.expect("accounts");
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(
+            meta.list_tokens(&accounts[0].id)
+                .await
+                .expect("tokens")
+                .len(),
+            1
+        );
+    }
+
+    async fn futures_join(meta: &dyn MetadataStore) -> Vec<Result<Bootstrap, InitError>> {
+        let (a, b, c, d) = tokio::join!(
+            bootstrap(meta, 1),
+            bootstrap(meta, 2),
+            bootstrap(meta, 3),
+            bootstrap(meta, 4)
+        );
+        vec![a, b, c, d]
     }
 }

@@ -10,10 +10,12 @@ use mayfly_store::{
     AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
     CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
     MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
-    UploadId, UploadListing, UploadRecord, WriteCondition,
+    TokenStatus, TokenUpdate, UploadId, UploadListing, UploadRecord, WriteCondition,
 };
+use rusqlite::{Connection, params};
 
-use crate::db::Db;
+use crate::codec::to_sql_int;
+use crate::db::{Db, backend};
 use crate::{accounts, buckets, multipart, objects};
 
 /// SQLite-backed metadata. Cheap to clone (shares the connections).
@@ -54,6 +56,29 @@ impl MetadataStore for LocalMetadata {
         self.db.read(|tx| accounts::list_accounts(tx)).await
     }
 
+    async fn create_first_account(
+        &self,
+        account: AccountRecord,
+        token: TokenRecord,
+    ) -> Result<bool, StoreError> {
+        // `write` is one BEGIN IMMEDIATE transaction: it holds SQLite's write lock from the
+        // emptiness check to the commit, so no other connection or process can slip in.
+        self.db
+            .write(move |tx| {
+                let any = tx
+                    .prepare_cached("SELECT 1 FROM accounts LIMIT 1")
+                    .and_then(|mut st| st.exists([]))
+                    .map_err(backend)?;
+                if any {
+                    return Ok(false);
+                }
+                accounts::create_account(tx, &account)?;
+                accounts::create_token(tx, &token)?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         self.db
             .write(move |tx| accounts::create_token(tx, &token))
@@ -79,6 +104,18 @@ impl MetadataStore for LocalMetadata {
         let account = account.clone();
         self.db
             .read(move |tx| accounts::list_tokens(tx, &account))
+            .await
+    }
+
+    async fn update_token(
+        &self,
+        account: &AccountId,
+        id: &AccessKeyId,
+        update: TokenUpdate,
+    ) -> Result<TokenRecord, StoreError> {
+        let (account, id) = (account.clone(), id.clone());
+        self.db
+            .write(move |tx| update_token(tx, &account, &id, &update))
             .await
     }
 
@@ -283,4 +320,48 @@ impl MetadataStore for LocalMetadata {
             .read(move |tx| objects::blob_referenced(tx, &id))
             .await
     }
+}
+
+/// [`MetadataStore::update_token`] inside the write transaction: the read, the revoked check and
+/// the update see one state.
+fn update_token(
+    conn: &Connection,
+    account: &AccountId,
+    id: &AccessKeyId,
+    update: &TokenUpdate,
+) -> Result<TokenRecord, StoreError> {
+    let current = accounts::get_token(conn, id)?;
+    if current.account != *account {
+        return Err(StoreError::NotFound(mayfly_store::Entity::Token));
+    }
+    if current.status == TokenStatus::Revoked {
+        return Err(StoreError::Conflict("the token is revoked"));
+    }
+    let buckets = match &update.buckets {
+        None => None,
+        Some(list) => Some(
+            serde_json::to_string(
+                &list
+                    .iter()
+                    .map(mayfly_core::BucketName::as_str)
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(backend)?,
+        ),
+    };
+    conn.execute(
+        "UPDATE tokens SET name = ?3, permission = ?4, buckets = ?5, status = ?6, expires_at = ?7
+         WHERE account = ?1 AND id = ?2",
+        params![
+            account.as_str(),
+            id.as_str(),
+            update.name,
+            update.permission.as_str(),
+            buckets,
+            update.status.as_str(),
+            update.expires_at.map(to_sql_int).transpose()?,
+        ],
+    )
+    .map_err(backend)?;
+    Ok(update.apply(&current))
 }

@@ -4,11 +4,15 @@
 
 use deadpool_postgres::Transaction;
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission, SecretAccessKey};
-use mayfly_store::{AccountRecord, Entity, StoreError, TokenRecord, TokenStatus};
+use mayfly_store::{AccountRecord, Entity, StoreError, TokenRecord, TokenStatus, TokenUpdate};
 use tokio_postgres::Row;
 
 use crate::codec::{corrupt, from_signed, to_db};
-use crate::db::{TxError, TxResult};
+use crate::db::{TxError, TxResult, advisory_lock};
+
+/// Advisory lock id held while bootstrapping ("mayfly-bootstr" in ASCII, truncated): nodes
+/// starting together on an empty database bootstrap one after the other.
+const BOOTSTRAP_LOCK: i64 = 0x6d61_7966_6c79_6273;
 
 fn account_from_row(row: &Row) -> TxResult<AccountRecord> {
     let id: String = row.try_get(0)?;
@@ -48,6 +52,24 @@ pub(crate) async fn create_account(tx: &Transaction<'_>, account: &AccountRecord
         return Err(StoreError::AlreadyExists(Entity::Account).into());
     }
     Ok(())
+}
+
+/// Creates the first account and its token unless an account exists. The advisory lock
+/// serialises racing callers; under READ COMMITTED the emptiness check, run after the lock is
+/// granted, sees whatever the previous holder committed.
+pub(crate) async fn create_first_account(
+    tx: &Transaction<'_>,
+    account: &AccountRecord,
+    token: &TokenRecord,
+) -> TxResult<bool> {
+    advisory_lock(tx, BOOTSTRAP_LOCK).await?;
+    let st = tx.prepare_cached("SELECT 1 FROM accounts LIMIT 1").await?;
+    if tx.query_opt(&st, &[]).await?.is_some() {
+        return Ok(false);
+    }
+    create_account(tx, account).await?;
+    create_token(tx, token).await?;
+    Ok(true)
 }
 
 pub(crate) async fn get_account(tx: &Transaction<'_>, id: &AccountId) -> TxResult<AccountRecord> {
@@ -213,4 +235,53 @@ pub(crate) async fn delete_token(
         return Err(StoreError::NotFound(Entity::Token).into());
     }
     Ok(())
+}
+
+/// Updates the token under its row lock, so a concurrent revoke either lands first (and the
+/// update is refused) or after (and wins).
+pub(crate) async fn update_token(
+    tx: &Transaction<'_>,
+    account: &AccountId,
+    id: &AccessKeyId,
+    update: &TokenUpdate,
+) -> TxResult<TokenRecord> {
+    let st = tx
+        .prepare_cached(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE account = $1 AND id = $2 FOR UPDATE"
+        ))
+        .await?;
+    let current = match tx
+        .query_opt(&st, &[&account.as_str(), &id.as_str()])
+        .await?
+    {
+        Some(row) => token_from_row(&row)?,
+        None => return Err(StoreError::NotFound(Entity::Token).into()),
+    };
+    if current.status == TokenStatus::Revoked {
+        return Err(StoreError::Conflict("the token is revoked").into());
+    }
+    let buckets: Option<Vec<&str>> = update
+        .buckets
+        .as_ref()
+        .map(|list| list.iter().map(BucketName::as_str).collect());
+    let st = tx
+        .prepare_cached(
+            "UPDATE tokens SET name = $3, permission = $4, buckets = $5, status = $6,
+             expires_at = $7 WHERE account = $1 AND id = $2",
+        )
+        .await?;
+    tx.execute(
+        &st,
+        &[
+            &account.as_str(),
+            &id.as_str(),
+            &update.name,
+            &update.permission.as_str(),
+            &buckets,
+            &update.status.as_str(),
+            &update.expires_at.map(to_db).transpose()?,
+        ],
+    )
+    .await?;
+    Ok(update.apply(&current))
 }

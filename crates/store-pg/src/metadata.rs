@@ -11,7 +11,7 @@ use mayfly_store::{
     AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
     CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
     MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
-    UploadId, UploadListing, UploadRecord, WriteCondition,
+    TokenUpdate, UploadId, UploadListing, UploadRecord, WriteCondition,
 };
 
 use crate::db::{PgUrl, in_tx, pool};
@@ -72,6 +72,17 @@ impl MetadataStore for PgMetadata {
         in_tx!(self.pool, Read, |tx| accounts::list_accounts(&tx).await?)
     }
 
+    async fn create_first_account(
+        &self,
+        account: AccountRecord,
+        token: TokenRecord,
+    ) -> Result<bool, StoreError> {
+        in_tx!(self.pool, Write, |tx| accounts::create_first_account(
+            &tx, &account, &token
+        )
+        .await?)
+    }
+
     async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         in_tx!(self.pool, Write, |tx| accounts::create_token(&tx, &token)
             .await?)
@@ -94,6 +105,18 @@ impl MetadataStore for PgMetadata {
     async fn list_tokens(&self, account: &AccountId) -> Result<Vec<TokenRecord>, StoreError> {
         in_tx!(self.pool, Read, |tx| accounts::list_tokens(&tx, account)
             .await?)
+    }
+
+    async fn update_token(
+        &self,
+        account: &AccountId,
+        id: &AccessKeyId,
+        update: TokenUpdate,
+    ) -> Result<TokenRecord, StoreError> {
+        in_tx!(self.pool, Write, |tx| accounts::update_token(
+            &tx, account, id, &update
+        )
+        .await?)
     }
 
     async fn revoke_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), StoreError> {

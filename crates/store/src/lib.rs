@@ -52,6 +52,7 @@ pub use query::{
 };
 pub use records::{
     AccountRecord, BlobRef, BucketRecord, ChecksumAlgorithm, ChecksumType, Checksums, HttpHeaders,
-    Jurisdiction, ObjectPart, ObjectRecord, PartRecord, TokenRecord, TokenStatus, UnknownName,
+    Jurisdiction, ObjectPart, ObjectRecord, PartRecord, TokenRecord, TokenStatus, TokenUpdate,
+    UnknownName,
     UploadRecord,
 };

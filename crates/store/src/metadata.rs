@@ -19,7 +19,7 @@ use crate::query::{
     WriteCondition,
 };
 use crate::records::{
-    AccountRecord, BucketRecord, ObjectRecord, PartRecord, TokenRecord, UploadRecord,
+    AccountRecord, BucketRecord, ObjectRecord, PartRecord, TokenRecord, TokenUpdate, UploadRecord,
 };
 
 /// Metadata persistence. Object-safe; servers hold it as `Arc<dyn MetadataStore>`.
@@ -39,6 +39,16 @@ pub trait MetadataStore: Send + Sync {
     /// Every account, ordered by id.
     async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
 
+    /// Bootstrap: in ONE transaction, and only if the store holds no account at all, creates
+    /// `account` and `token` (which must belong to it). Returns `true` if it created them,
+    /// `false` (changing nothing) if any account already existed. Any number of callers racing
+    /// on one empty store, in one process or on many nodes, see exactly one `true`.
+    async fn create_first_account(
+        &self,
+        account: AccountRecord,
+        token: TokenRecord,
+    ) -> Result<bool, StoreError>;
+
     // ----- R2 API tokens -----
 
     /// Stores a token. `NotFound(Account)` if its account is missing; `AlreadyExists(Token)` if
@@ -57,6 +67,17 @@ pub trait MetadataStore: Send + Sync {
 
     /// The account's tokens, ordered by id.
     async fn list_tokens(&self, account: &AccountId) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Replaces the token's name, permission, buckets, status and expiry in one statement and
+    /// returns the updated record; every later lookup (on any node) sees the new values.
+    /// `NotFound(Token)` if the account has no such token; `Conflict` if the token is revoked
+    /// (revocation is final).
+    async fn update_token(
+        &self,
+        account: &AccountId,
+        id: &AccessKeyId,
+        update: TokenUpdate,
+    ) -> Result<TokenRecord, StoreError>;
 
     /// Sets the token's status to `Revoked` and keeps the row. Idempotent.
     /// `NotFound(Token)` if the account has no such token.

@@ -38,15 +38,20 @@ pub struct AccountRecord {
 pub enum TokenStatus {
     /// Usable (subject to `expires_at`).
     Active,
-    /// Revoked: every use must be refused.
+    /// Disabled by an update: refused like a revoked token (and so is every credential minted
+    /// from it), but an update may make it active again.
+    Disabled,
+    /// Revoked: every use must be refused, for good ([`crate::MetadataStore::update_token`]
+    /// refuses to change a revoked token).
     Revoked,
 }
 
 impl TokenStatus {
-    /// `"active"` or `"revoked"`.
+    /// `"active"`, `"disabled"` or `"revoked"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
+            Self::Disabled => "disabled",
             Self::Revoked => "revoked",
         }
     }
@@ -55,6 +60,7 @@ impl TokenStatus {
     pub fn parse(s: &str) -> Result<Self, UnknownName> {
         match s {
             "active" => Ok(Self::Active),
+            "disabled" => Ok(Self::Disabled),
             "revoked" => Ok(Self::Revoked),
             _ => Err(UnknownName {
                 what: "token status",
@@ -119,6 +125,36 @@ impl fmt::Debug for TokenRecord {
             .field("created_at", &self.created_at)
             .field("expires_at", &self.expires_at)
             .finish()
+    }
+}
+
+/// The fields [`crate::MetadataStore::update_token`] replaces. The id, account, secret and
+/// creation time of a token never change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenUpdate {
+    /// Display name.
+    pub name: String,
+    /// What the token may do from now on.
+    pub permission: Permission,
+    /// For object-level tokens, the buckets it is limited to; `None` means every bucket.
+    pub buckets: Option<Vec<BucketName>>,
+    /// Active or disabled (or revoked, which is final).
+    pub status: TokenStatus,
+    /// Epoch seconds after which the token is refused; `None`: never.
+    pub expires_at: Option<u64>,
+}
+
+impl TokenUpdate {
+    /// `token` with this update applied.
+    pub fn apply(&self, token: &TokenRecord) -> TokenRecord {
+        TokenRecord {
+            name: self.name.clone(),
+            permission: self.permission,
+            buckets: self.buckets.clone(),
+            status: self.status,
+            expires_at: self.expires_at,
+            ..token.clone()
+        }
     }
 }
 
@@ -421,6 +457,13 @@ mod tests {
         }
         for t in [ChecksumType::FullObject, ChecksumType::Composite] {
             assert_eq!(ChecksumType::parse(t.as_str()), Ok(t));
+        }
+        for t in [
+            TokenStatus::Active,
+            TokenStatus::Disabled,
+            TokenStatus::Revoked,
+        ] {
+            assert_eq!(TokenStatus::parse(t.as_str()), Ok(t));
         }
         assert!(TokenStatus::parse("Active").is_err());
     }

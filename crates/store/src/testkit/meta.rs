@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     AccountRecord, BucketConfigKind, BucketId, BucketOrder, Entity, Jurisdiction, ListBucketsQuery,
-    SortDirection, StoreError, TokenStatus, UploadId, UploadRecord,
+    SortDirection, StoreError, TokenStatus, TokenUpdate, UploadId, UploadRecord,
 };
 
 /// Accounts: create, get, list in id order, duplicates and missing ids.
@@ -144,6 +144,135 @@ pub async fn tokens_revoke_keeps_row_and_delete_removes_it(s: &Subject) {
         s.meta.delete_token(&a, &t.id).await,
         |e| e.is_not_found(Entity::Token),
         "delete twice",
+    );
+}
+
+/// Bootstrap: many callers racing on an empty store, exactly one creates its account and token;
+/// later calls change nothing.
+pub async fn accounts_first_account_is_created_once(s: &Subject) {
+    const RACERS: u32 = 8;
+    // Concurrent calls on the shared handle: SQLite serialises them on its write lock,
+    // PostgreSQL runs them on separate pooled connections.
+    let results = futures_util::future::join_all((1..=RACERS).map(|n| {
+        let account = AccountRecord {
+            id: account_id(n),
+            name: format!("first {n}"),
+            created_at: 1_750_000_000,
+        };
+        let token = token_record(&account.id, n, &format!("boot-{n}"));
+        async move { (n, s.meta.create_first_account(account, token).await) }
+    }))
+    .await;
+    let mut winners = Vec::new();
+    for (n, result) in results {
+        if ok(result, "create_first_account") {
+            winners.push(n);
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one racer bootstraps: {winners:?}"
+    );
+    let winner = winners[0];
+    let accounts = ok(s.meta.list_accounts().await, "list accounts");
+    assert_eq!(accounts.len(), 1, "one account after the race");
+    assert_eq!(accounts[0].id, account_id(winner));
+    let tokens = ok(s.meta.list_tokens(&account_id(winner)).await, "tokens");
+    assert_eq!(tokens.len(), 1, "one token after the race");
+    assert_eq!(
+        tokens[0],
+        token_record(&account_id(winner), winner, &format!("boot-{winner}"))
+    );
+    for n in (1..=RACERS).filter(|n| *n != winner) {
+        assert_err(
+            s.meta.get_token(&key_id(n)).await,
+            |e| e.is_not_found(Entity::Token),
+            "a losing racer's token was not stored",
+        );
+    }
+    let late = AccountRecord {
+        id: account_id(99),
+        name: "late".to_owned(),
+        created_at: 1,
+    };
+    assert!(
+        !ok(
+            s.meta
+                .create_first_account(late, token_record(&account_id(99), 99, "late"))
+                .await,
+            "late bootstrap"
+        ),
+        "a store with an account is never bootstrapped again"
+    );
+    assert_eq!(ok(s.meta.list_accounts().await, "list").len(), 1);
+}
+
+/// Updates replace name, permission, buckets, status and expiry (and nothing else), are scoped
+/// to the account, can disable and re-enable, and never touch a revoked token.
+pub async fn tokens_update_replaces_fields_and_refuses_revoked(s: &Subject) {
+    let a = new_account(s, 1).await;
+    let b = new_account(s, 2).await;
+    let t = token_record(&a, 1, "v1");
+    ok(s.meta.create_token(t.clone()).await, "create");
+    let down = TokenUpdate {
+        name: "downgraded".to_owned(),
+        permission: Permission::ObjectReadOnly,
+        buckets: Some(vec![bucket_name("photos")]),
+        status: TokenStatus::Active,
+        expires_at: Some(1_760_000_000),
+    };
+    let updated = ok(s.meta.update_token(&a, &t.id, down.clone()).await, "update");
+    assert_eq!(updated, down.apply(&t));
+    assert!(updated.secret.ct_eq(&t.secret), "the secret never changes");
+    assert_eq!(updated.created_at, t.created_at);
+    assert_eq!(ok(s.meta.get_token(&t.id).await, "get"), updated);
+    assert_eq!(
+        ok(s.meta.get_token_by_secret(&t.secret).await, "by secret"),
+        updated
+    );
+
+    let disabled = TokenUpdate {
+        status: TokenStatus::Disabled,
+        buckets: None,
+        expires_at: None,
+        ..down.clone()
+    };
+    ok(s.meta.update_token(&a, &t.id, disabled).await, "disable");
+    let got = ok(s.meta.get_token(&t.id).await, "get disabled");
+    assert_eq!(got.status, TokenStatus::Disabled);
+    assert_eq!(got.buckets, None, "buckets cleared");
+    assert_eq!(got.expires_at, None, "expiry cleared");
+    ok(
+        s.meta.update_token(&a, &t.id, down.clone()).await,
+        "re-enable",
+    );
+    assert_eq!(
+        ok(s.meta.get_token(&t.id).await, "get").status,
+        TokenStatus::Active
+    );
+
+    assert_err(
+        s.meta.update_token(&b, &t.id, down.clone()).await,
+        |e| e.is_not_found(Entity::Token),
+        "update from another account",
+    );
+    assert_err(
+        s.meta.update_token(&a, &key_id(42), down.clone()).await,
+        |e| e.is_not_found(Entity::Token),
+        "update of a missing token",
+    );
+    ok(s.meta.revoke_token(&a, &t.id).await, "revoke");
+    let before = ok(s.meta.get_token(&t.id).await, "revoked");
+    assert_err(
+        s.meta.update_token(&a, &t.id, down).await,
+        |e| matches!(e, StoreError::Conflict(_)),
+        "update of a revoked token",
+    );
+    assert_eq!(
+        ok(s.meta.get_token(&t.id).await, "still revoked"),
+        before,
+        "a refused update changes nothing"
     );
 }
 

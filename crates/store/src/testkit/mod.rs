@@ -52,6 +52,8 @@ macro_rules! conformance_tests {
             tokens_round_trip_and_lookup_by_secret,
             tokens_revoke_keeps_row_and_delete_removes_it,
             tokens_reject_duplicates_and_unknown_accounts,
+            accounts_first_account_is_created_once,
+            tokens_update_replaces_fields_and_refuses_revoked,
             buckets_create_get_and_reject_duplicates,
             buckets_are_scoped_per_account,
             bucket_listing_filters_orders_and_pages,
