@@ -1,12 +1,158 @@
-//! Test harness: a real `mayfly serve` process in a fresh data directory, on port 0.
+//! Test harness: real `mayfly serve` processes on port 0.
+//!
+//! * [`Server`]: one process in a fresh data directory (the embedded store).
+//! * [`Cluster`]: N processes sharing a fresh PostgreSQL database and an upstream S3 bucket
+//!   (itself a [`Server`]), behind a round-robin TCP load balancer ([`lb`]).
 //!
 //! It follows the contract in `docs/CONTRACTS.md`: `mayfly init --json` prints the bootstrap
 //! credentials, `mayfly serve --ready-file F` writes the two URLs once both listeners accept.
+//! [`ServeCommand`] is the one place that spawns `mayfly serve` and waits for its ready file.
 
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod cluster;
+pub mod lb;
+
+pub use cluster::{Cluster, ClusterOptions, Node, UPSTREAM_BUCKET};
+
+/// How long a starting server may take to write its ready file.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file F ...`, spawned
+/// by [`ServeCommand::spawn`], which returns once the ready file names both URLs.
+#[derive(Debug)]
+pub struct ServeCommand {
+    cmd: Command,
+    ready: PathBuf,
+}
+
+/// A `mayfly serve` process whose listeners accept connections.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:P/client/v4`.
+    pub api_url: String,
+    /// `http://127.0.0.1:Q`.
+    pub s3_url: String,
+}
+
+impl ServeCommand {
+    /// The command, writing its ready file at `ready` (removed first if present). Standard
+    /// input and output go to `/dev/null`, standard error is inherited, until changed.
+    pub fn new(ready: &Path) -> Result<Self> {
+        let bin = mayfly_bin();
+        if !bin.exists() {
+            bail!(
+                "{} not found: run `cargo build -p mayfly` first (scripts/test does)",
+                bin.display()
+            );
+        }
+        let _ = std::fs::remove_file(ready);
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "serve",
+            "--api-listen",
+            "127.0.0.1:0",
+            "--s3-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--ready-file")
+        .arg(ready)
+        // A config file from the caller's environment must not change what is tested.
+        .env_remove("MAYFLY_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+        Ok(Self {
+            cmd,
+            ready: ready.to_owned(),
+        })
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Where standard output goes.
+    pub fn stdout(mut self, out: impl Into<Stdio>) -> Self {
+        self.cmd.stdout(out);
+        self
+    }
+
+    /// Where standard error (the log) goes.
+    pub fn stderr(mut self, err: impl Into<Stdio>) -> Self {
+        self.cmd.stderr(err);
+        self
+    }
+
+    /// Spawns the server and waits (at most [`READY_TIMEOUT`]) for its ready file.
+    pub fn spawn(mut self) -> Result<Spawned> {
+        let mut child = self.cmd.spawn().context("spawning mayfly serve")?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(v) = std::fs::read_to_string(&self.ready)
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            {
+                let url = |k: &str| v[k].as_str().map(str::to_owned).context("ready file");
+                return match (url("api_url"), url("s3_url")) {
+                    (Ok(api_url), Ok(s3_url)) => Ok(Spawned {
+                        child,
+                        api_url,
+                        s3_url,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        Err(e)
+                    }
+                };
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("mayfly serve exited early: {status}");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("mayfly serve not ready after {READY_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Sends SIGTERM and waits (at most 20 s, then SIGKILL and an error) for the exit status.
+pub fn terminate(child: &mut Child) -> Result<std::process::ExitStatus> {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            child.wait()?;
+            bail!("mayfly serve did not exit within 20 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// Bootstrap credentials and endpoints of one running server.
 #[derive(Debug)]
@@ -23,6 +169,8 @@ pub struct Server {
     pub access_key_id: String,
     /// The admin token's S3 secret.
     pub secret_access_key: String,
+    log_path: Option<PathBuf>,
+    env: Vec<(String, String)>,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -39,9 +187,24 @@ pub fn mayfly_bin() -> PathBuf {
     target.join("debug/mayfly")
 }
 
+/// Options for [`Server::start_with`].
+#[derive(Debug, Default, Clone)]
+pub struct ServerOptions {
+    /// Extra environment variables (e.g. `MAYFLY_LOG=trace`).
+    pub env: Vec<(String, String)>,
+    /// Send the log (standard error) to `log.txt` in the server's directory rather than to
+    /// the test's standard error; [`Server::log_path`] names it.
+    pub log_to_file: bool,
+}
+
 impl Server {
     /// Initialises a data directory and starts `mayfly serve` on it.
     pub fn start() -> Result<Self> {
+        Self::start_with(&ServerOptions::default())
+    }
+
+    /// [`Server::start`] with options.
+    pub fn start_with(options: &ServerOptions) -> Result<Self> {
         let bin = mayfly_bin();
         if !bin.exists() {
             bail!(
@@ -69,6 +232,7 @@ impl Server {
                 .map(str::to_owned)
                 .with_context(|| format!("init output lacks {k}"))
         };
+        let log_path = options.log_to_file.then(|| dir.path().join("log.txt"));
         let mut server = Server {
             api_url: String::new(),
             s3_url: String::new(),
@@ -76,6 +240,8 @@ impl Server {
             api_token: field("api_token")?,
             access_key_id: field("access_key_id")?,
             secret_access_key: field("secret_access_key")?,
+            log_path,
+            env: options.env.clone(),
             child: None,
             _dir: dir,
         };
@@ -89,48 +255,25 @@ impl Server {
 
     /// Starts `mayfly serve` on the data directory and waits for its ready file.
     fn spawn(&mut self) -> Result<()> {
-        let ready = self._dir.path().join("ready.json");
-        let _ = std::fs::remove_file(&ready);
-        let child = Command::new(mayfly_bin())
-            .args([
-                "serve",
-                "--api-listen",
-                "127.0.0.1:0",
-                "--s3-listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(self.data_dir())
-            .arg("--ready-file")
-            .arg(&ready)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("spawning mayfly serve")?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(v) = std::fs::read_to_string(&ready)
-                .ok()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            {
-                self.api_url = v["api_url"].as_str().context("api_url")?.to_owned();
-                self.s3_url = v["s3_url"].as_str().context("s3_url")?.to_owned();
-                return Ok(());
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                bail!("mayfly serve exited early: {status}");
-            }
-            if Instant::now() > deadline {
-                bail!("mayfly serve not ready after 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let mut cmd = ServeCommand::new(&self._dir.path().join("ready.json"))?
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        for (k, v) in &self.env {
+            cmd = cmd.env(k, v);
         }
+        if let Some(path) = &self.log_path {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            cmd = cmd.stderr(log);
+        }
+        let spawned = cmd.spawn()?;
+        self.api_url = spawned.api_url;
+        self.s3_url = spawned.s3_url;
+        self.child = Some(spawned.child);
+        Ok(())
     }
 
     /// The server's process id.
@@ -168,21 +311,12 @@ impl Server {
     /// Sends SIGTERM and returns the exit status (the server must drain and exit 0).
     pub fn stop(&mut self) -> Result<std::process::ExitStatus> {
         let mut child = self.child.take().context("already stopped")?;
-        Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                child.kill()?;
-                bail!("mayfly serve did not exit within 20 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut child)
+    }
+
+    /// Where the log goes, when [`ServerOptions::log_to_file`] asked for a file.
+    pub fn log_path(&self) -> Option<&Path> {
+        self.log_path.as_deref()
     }
 }
 
