@@ -143,7 +143,9 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(
             "/{account_id}/tokens/{token_id}",
-            get(tokens::get).delete(tokens::revoke),
+            get(tokens::get)
+                .put(tokens::update)
+                .delete(tokens::revoke),
         );
     let v4 = Router::new()
         .nest("/accounts", accounts)

@@ -7,6 +7,7 @@
 //! | GET    | `/accounts/{a}/tokens/permission_groups` | any token of the account |
 //! | GET    | `/accounts/{a}/tokens/verify`, `/user/tokens/verify` | the token itself |
 //! | GET    | `/accounts/{a}/tokens/{token_id}` | admin-read-write, or the token itself |
+//! | PUT    | `/accounts/{a}/tokens/{token_id}` | admin-read-write |
 //! | DELETE | `/accounts/{a}/tokens/{token_id}` | admin-read-write, or the token itself |
 //!
 //! Create accepts two bodies:
@@ -27,6 +28,13 @@
 //! A new token never outlives the token that creates it: without `expires_on` it inherits the
 //! creator's expiry, and a later `expires_on` is refused.
 //!
+//! PUT replaces a token's name, permission/buckets (either body shape, validated exactly like
+//! create), `status` (`active` or `disabled`; absent keeps the current one) and `expires_on`
+//! (absent: none, or the caller's own expiry, as on create). The id, value and S3 secret stay.
+//! Every check of a parent token reads its current record, so a downgrade, a disable or a
+//! revocation binds every temporary credential minted from it on the next request, on every
+//! node. A revoked token cannot be updated (409).
+//!
 //! DELETE revokes (the row stays, status `disabled`), so a replayed DELETE succeeds again and
 //! every temporary credential minted from the token dies at once. Creating is not idempotent:
 //! the SDKs only replay after a 408/409/429/5xx, which a successful create never answers.
@@ -35,7 +43,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
-use mayfly_store::{Entity, StoreError, TokenRecord, TokenStatus, TokenValue, new_token_id};
+use mayfly_store::{
+    Entity, StoreError, TokenRecord, TokenStatus, TokenUpdate, TokenValue, new_token_id,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -257,6 +267,22 @@ fn require_admin(caller: &Caller, reason: &'static str) -> Result<(), Forbidden>
     }
 }
 
+/// A token cannot outlive the token that creates (or updates) it: absent expiry inherits the
+/// caller's, a later one is refused (otherwise a short-lived admin token could mint a permanent
+/// one).
+fn bounded_expiry(caller: &Caller, asked: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match (caller.token().expires_at, asked) {
+        (None, asked) => Ok(asked),
+        (Some(limit), None) => Ok(Some(limit)),
+        (Some(limit), Some(asked)) if asked > limit => Err(RequestError::field(
+            "/expires_on",
+            "must not be later than the expiry of the token creating it",
+        )
+        .into()),
+        (Some(_), Some(asked)) => Ok(Some(asked)),
+    }
+}
+
 /// `POST /accounts/{account_id}/tokens`.
 pub(crate) async fn create(
     State(state): State<ApiState>,
@@ -269,21 +295,7 @@ pub(crate) async fn create(
     require_admin(&caller, "creating API tokens needs admin-read-write")?;
     let now = state.clock.now();
     let mut request = NewToken::parse(body, &account, now)?;
-    // A token cannot outlive the token that created it: absent expiry inherits the creator's,
-    // a later one is refused (otherwise a short-lived admin token could mint a permanent one).
-    if let Some(limit) = caller.token().expires_at {
-        match request.expires_at {
-            None => request.expires_at = Some(limit),
-            Some(asked) if asked > limit => {
-                return Err(RequestError::field(
-                    "/expires_on",
-                    "must not be later than the expiry of the token creating it",
-                )
-                .into());
-            }
-            Some(_) => {}
-        }
-    }
+    request.expires_at = bounded_expiry(&caller, request.expires_at)?;
     // An id or hash collision is a 2^-128 event; one retry with fresh values settles it.
     for _ in 0..2 {
         let value = TokenValue::generate();
@@ -404,6 +416,61 @@ pub(crate) async fn get(
 ) -> Result<Response, ApiError> {
     let token = managed_token(&state, &caller, &account, &token_id, &uri).await?;
     Ok(ok(TokenJson::new(&token, state.clock.now())))
+}
+
+/// The `status` of an update body: `active` or `disabled` (absent: unchanged).
+fn parse_status(body: &mut Fields) -> Result<Option<TokenStatus>, ApiError> {
+    match body.optional_str("status")?.as_deref() {
+        None => Ok(None),
+        Some("active") => Ok(Some(TokenStatus::Active)),
+        Some("disabled") => Ok(Some(TokenStatus::Disabled)),
+        Some(_) => Err(RequestError::field("/status", "must be `active` or `disabled`").into()),
+    }
+}
+
+/// `PUT /accounts/{account_id}/tokens/{token_id}`: replaces name, permission/buckets, status
+/// and expiry. Answers the updated token (without value or secret).
+pub(crate) async fn update(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((account, token_id)): ApiPath<(String, String)>,
+    uri: Uri,
+    JsonBody(mut body): JsonBody,
+) -> Result<Response, ApiError> {
+    let account = caller.account(&account, uri.path())?;
+    let id = AccessKeyId::parse(&token_id).map_err(|_| RequestError::BadIdentifier {
+        path: uri.path().to_owned(),
+    })?;
+    // Even on itself: an update can raise a permission, which only an admin may grant.
+    require_admin(&caller, "updating API tokens needs admin-read-write")?;
+    let now = state.clock.now();
+    let status = parse_status(&mut body)?;
+    let request = NewToken::parse(body, &account, now)?;
+    let expires_at = bounded_expiry(&caller, request.expires_at)?;
+    let status = match status {
+        Some(s) => s,
+        None => {
+            let current = state.store.get_token(&id).await?;
+            if current.account != account {
+                return Err(NotFound::Token.into());
+            }
+            match current.status {
+                TokenStatus::Disabled => TokenStatus::Disabled,
+                // A revoked token is refused by the store below.
+                TokenStatus::Active | TokenStatus::Revoked => TokenStatus::Active,
+            }
+        }
+    };
+    let update = TokenUpdate {
+        name: request.name,
+        permission: request.permission,
+        buckets: request.buckets,
+        status,
+        expires_at,
+    };
+    let updated = state.store.update_token(&account, &id, update).await?;
+    tracing::info!(account = %account, token = %updated.id, permission = %updated.permission, status = updated.status.as_str(), "API token updated");
+    Ok(ok(TokenJson::new(&updated, now)))
 }
 
 #[derive(Serialize)]

@@ -381,3 +381,227 @@ async fn a_token_never_outlives_its_creator() {
     later.assert_error(400, 10040);
     assert_eq!(later.pointer(), Some("/expires_on"));
 }
+
+fn token_path(id: &str) -> String {
+    format!("{}/{id}", tokens())
+}
+
+#[tokio::test]
+async fn update_replaces_permission_buckets_name_and_expiry() {
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "logs").await;
+    h.bucket(ACCOUNT, "photos").await;
+    let t = h
+        .admin_call(
+            Method::POST,
+            &tokens(),
+            Some(r#"{"name":"ci","permission":"object-read-write","buckets":["logs","photos"]}"#),
+        )
+        .await;
+    let id = t.ok()["id"].as_str().unwrap().to_owned();
+    let value = t.ok()["value"].as_str().unwrap().to_owned();
+
+    // Cloudflare's shape, as `client.accounts.tokens.update(...)` sends it.
+    let body = json!({
+        "name": "ci (read only)",
+        "policies": [{
+            "effect": "allow",
+            "permission_groups": [{"id": "6a018a9f2fc74eb6b293b0c548f38b39"}],
+            "resources": {format!("com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs"): "*"},
+        }],
+        "expires_on": "2030-01-01T00:00:00Z",
+        "status": "active",
+    });
+    let updated = h
+        .admin_call(Method::PUT, &token_path(&id), Some(&body.to_string()))
+        .await;
+    let u = updated.ok();
+    assert_eq!(u["id"], json!(id));
+    assert_eq!(u["name"], json!("ci (read only)"));
+    assert_eq!(u["permission"], json!("object-read-only"));
+    assert_eq!(u["buckets"], json!(["logs"]));
+    assert_eq!(u["expires_on"], json!("2030-01-01T00:00:00Z"));
+    assert_eq!(u["status"], json!("active"));
+    assert!(u.get("value").is_none() && u.get("secret_access_key").is_none());
+    let shown = h.admin_call(Method::GET, &token_path(&id), None).await;
+    assert_eq!(shown.ok()["permission"], json!("object-read-only"));
+
+    // The value still authenticates, with the new rights: minting read-write on logs, or
+    // anything on photos, is refused now.
+    let mint = |bucket: &str, permission: &str| {
+        json!({"bucket": bucket, "parentAccessKeyId": id, "permission": permission}).to_string()
+    };
+    let creds = format!("/accounts/{ACCOUNT}/r2/temp-access-credentials");
+    h.call(
+        Method::POST,
+        &creds,
+        Some(&value),
+        Some(&mint("logs", "object-read-only")),
+    )
+    .await
+    .ok();
+    h.call(
+        Method::POST,
+        &creds,
+        Some(&value),
+        Some(&mint("logs", "object-read-write")),
+    )
+    .await
+    .assert_error(403, 10000);
+    h.call(
+        Method::POST,
+        &creds,
+        Some(&value),
+        Some(&mint("photos", "object-read-only")),
+    )
+    .await
+    .assert_error(403, 10000);
+
+    // Mayfly's shape; without expires_on the expiry is cleared (PUT replaces).
+    let again = h
+        .admin_call(
+            Method::PUT,
+            &token_path(&id),
+            Some(r#"{"name":"ci","permission":"admin-read-only"}"#),
+        )
+        .await;
+    assert_eq!(again.ok()["permission"], json!("admin-read-only"));
+    assert!(again.ok().get("expires_on").is_none());
+    assert!(again.ok().get("buckets").is_none());
+}
+
+#[tokio::test]
+async fn update_can_disable_and_re_enable_but_never_revive_a_revoked_token() {
+    let h = Harness::new().await;
+    let t = h
+        .admin_call(
+            Method::POST,
+            &tokens(),
+            Some(r#"{"name":"tmp","permission":"admin-read-only"}"#),
+        )
+        .await;
+    let id = t.ok()["id"].as_str().unwrap().to_owned();
+    let value = t.ok()["value"].as_str().unwrap().to_owned();
+    let buckets = format!("/accounts/{ACCOUNT}/r2/buckets");
+    let put = |status: &str| {
+        json!({"name": "tmp", "permission": "admin-read-only", "status": status}).to_string()
+    };
+
+    let disabled = h
+        .admin_call(Method::PUT, &token_path(&id), Some(&put("disabled")))
+        .await;
+    assert_eq!(disabled.ok()["status"], json!("disabled"));
+    h.call(Method::GET, &buckets, Some(&value), None)
+        .await
+        .assert_error(401, 9109);
+    // Without `status` an update keeps the token disabled.
+    let kept = h
+        .admin_call(
+            Method::PUT,
+            &token_path(&id),
+            Some(r#"{"name":"renamed","permission":"admin-read-only"}"#),
+        )
+        .await;
+    assert_eq!(kept.ok()["status"], json!("disabled"));
+    let enabled = h
+        .admin_call(Method::PUT, &token_path(&id), Some(&put("active")))
+        .await;
+    assert_eq!(enabled.ok()["status"], json!("active"));
+    h.call(Method::GET, &buckets, Some(&value), None).await.ok();
+
+    h.admin_call(Method::DELETE, &token_path(&id), None)
+        .await
+        .ok();
+    let refused = h
+        .admin_call(Method::PUT, &token_path(&id), Some(&put("active")))
+        .await;
+    refused.assert_error(409, 10073);
+    h.call(Method::GET, &buckets, Some(&value), None)
+        .await
+        .assert_error(401, 9109);
+}
+
+#[tokio::test]
+async fn update_is_admin_only_and_validates_like_create() {
+    let h = Harness::new().await;
+    let reader = h.token(ACCOUNT, Permission::ObjectReadOnly, None).await;
+    let body = r#"{"name":"x","permission":"admin-read-write"}"#;
+    // Not even on itself: that would be an escalation.
+    h.call(
+        Method::PUT,
+        &token_path(&reader.id),
+        Some(&reader.value),
+        Some(body),
+    )
+    .await
+    .assert_error(403, 10000);
+    let ro_admin = h.token(ACCOUNT, Permission::AdminReadOnly, None).await;
+    h.call(
+        Method::PUT,
+        &token_path(&reader.id),
+        Some(&ro_admin.value),
+        Some(body),
+    )
+    .await
+    .assert_error(403, 10000);
+
+    for (body, pointer) in [
+        (r#"{"name":"x"}"#, "/permission"),
+        (r#"{"name":"","permission":"object-read-only"}"#, "/name"),
+        (
+            r#"{"name":"x","permission":"object-read-only","buckets":[]}"#,
+            "/buckets",
+        ),
+        (
+            r#"{"name":"x","permission":"object-read-only","status":"expired"}"#,
+            "/status",
+        ),
+        (
+            r#"{"name":"x","permission":"object-read-only","status":1}"#,
+            "/status",
+        ),
+        (
+            r#"{"name":"x","permission":"object-read-only","expires_on":"2001-01-01T00:00:00Z"}"#,
+            "/expires_on",
+        ),
+        (
+            r#"{"name":"x","permission":"object-read-only","id":"abc"}"#,
+            "/id",
+        ),
+    ] {
+        let answer = h
+            .admin_call(Method::PUT, &token_path(&reader.id), Some(body))
+            .await;
+        assert_eq!(answer.status.as_u16(), 400, "{body}: {}", answer.body);
+        assert_eq!(answer.pointer(), Some(pointer), "{body}");
+    }
+    let shown = h
+        .admin_call(Method::GET, &token_path(&reader.id), None)
+        .await;
+    assert_eq!(
+        shown.ok()["permission"],
+        json!("object-read-only"),
+        "refused updates change nothing"
+    );
+
+    // Unknown token, another account's token, malformed id.
+    h.admin_call(
+        Method::PUT,
+        &token_path("0123456789abcdef0123456789abcdef"),
+        Some(body),
+    )
+    .await
+    .assert_error(404, 7003);
+    let foreign = h
+        .token(OTHER_ACCOUNT, Permission::ObjectReadOnly, None)
+        .await;
+    h.admin_call(Method::PUT, &token_path(&foreign.id), Some(body))
+        .await
+        .assert_error(404, 7003);
+    h.admin_call(Method::PUT, &token_path("not%2Fan-id"), Some(body))
+        .await
+        .assert_error(400, 7003);
+    h.admin_call(Method::PUT, &token_path(&reader.id), Some("{"))
+        .await
+        .assert_error(400, 6007);
+}
