@@ -8,6 +8,15 @@ fixtures run the binary it produced (`MAYFLY_BIN`, default `<repo>/target/debug/
   `Server` with api_url, s3_url, account_id, api_token, access_key_id, secret_access_key,
   data_dir. Teardown sends SIGTERM and asserts exit code 0.
 * `start_server(data_dir)` (function): the same for tests that need their own server.
+
+Cluster mode (`MAYFLY_E2E_CLUSTER=1`, needs `MAYFLY_TEST_PG_URL`): `server` is instead a
+`mayfly-cluster` process (built next to the mayfly binary from crates/e2e): two
+`mayfly serve --metadata postgres://... --blobs s3://...` nodes on a fresh database and an
+upstream Mayfly, behind round-robin load balancers; api_url and s3_url are the balancers',
+stderr_path holds every node's log. Teardown also asserts that each node served API and S3
+connections. Tests that need one local process of their own (init, the banner, restarts, config
+files) are marked `single_node`; scripts/test deselects them with `-m "not single_node"`, and
+`start_server` refuses to run in cluster mode.
 * `bucket` (function): a fresh bucket per test, created through the API.
 * `cf` (function): an official `cloudflare.Cloudflare` client pointed at the server, whose
   every response body is validated against the Cloudflare R2 OpenAPI description.
@@ -36,6 +45,10 @@ REPO = Path(__file__).resolve().parents[2]
 MAYFLY_BIN = Path(os.environ.get("MAYFLY_BIN", REPO / "target" / "debug" / "mayfly"))
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
+CLUSTER = os.environ.get("MAYFLY_E2E_CLUSTER") == "1"
+CLUSTER_BIN = Path(os.environ.get("MAYFLY_CLUSTER_BIN", MAYFLY_BIN.parent / "mayfly-cluster"))
+CLUSTER_READY_TIMEOUT_S = 120.0
+CLUSTER_CONNECTIONS: list = []  # filled at the cluster's teardown, shown in the summary
 
 
 def run_mayfly(*args: str, env: dict | None = None, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -141,8 +154,52 @@ def spawn_server(data_dir: Path, creds: dict | None, extra_args: tuple[str, ...]
     )
 
 
+def spawn_cluster(run_dir: Path) -> Server:
+    """Starts `mayfly-cluster` and waits for its ready file; the `Server` names the balancers."""
+    if not os.environ.get("MAYFLY_TEST_PG_URL"):
+        pytest.fail("MAYFLY_E2E_CLUSTER=1 needs MAYFLY_TEST_PG_URL (scripts/pg-test-server run ...)")
+    if not CLUSTER_BIN.exists():
+        pytest.fail(f"{CLUSTER_BIN} not found: run `cargo build -p mayfly-e2e` (scripts/test does)")
+    ready = run_dir / "cluster.json"
+    out, err, logs = run_dir / "stdout.txt", run_dir / "stderr.txt", run_dir / "nodes.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYFLY_", "CLOUDFLARE_"))}
+    env["MAYFLY_TEST_PG_URL"] = os.environ["MAYFLY_TEST_PG_URL"]
+    env["MAYFLY_BIN"] = str(MAYFLY_BIN)
+    with open(out, "w") as o, open(err, "w") as e:
+        proc = subprocess.Popen(
+            [str(CLUSTER_BIN), "--ready-file", str(ready), "--log-file", str(logs), "--nodes", "2"],
+            stdout=o, stderr=e, env=env, stdin=subprocess.DEVNULL,
+        )
+    deadline = time.monotonic() + CLUSTER_READY_TIMEOUT_S
+    while not ready.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"mayfly-cluster exited with {proc.returncode}: {err.read_text()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"mayfly-cluster not ready after {CLUSTER_READY_TIMEOUT_S}s: {err.read_text()}")
+        time.sleep(0.05)
+    info = json.loads(ready.read_text())
+    assert info["pid"] == proc.pid and len(info["nodes"]) == 2
+    return Server(
+        api_url=info["api_url"], s3_url=info["s3_url"],
+        account_id=info["account_id"], api_token=info["api_token"], token_id=info["token_id"],
+        access_key_id=info["access_key_id"], secret_access_key=info["secret_access_key"],
+        data_dir=run_dir, proc=proc, stdout_path=out, stderr_path=logs,
+    )
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[Server]:
+    if CLUSTER:
+        srv = spawn_cluster(tmp_path_factory.mktemp("mayfly-cluster"))
+        yield srv
+        code = srv.stop()
+        assert code == 0, f"mayfly-cluster exited {code} after SIGTERM: {srv.stderr_path.read_text()[-2000:]}"
+        # The last stdout line: {"connections": [[api, s3], ...]} per node, through the balancers.
+        conns = json.loads(srv.stdout().strip().splitlines()[-1])["connections"]
+        CLUSTER_CONNECTIONS.extend(conns)
+        assert all(api > 0 and s3 > 0 for api, s3 in conns), f"a node served no traffic: {conns}"
+        return
     data_dir = tmp_path_factory.mktemp("mayfly") / "data"
     creds = init_data_dir(data_dir)
     srv = spawn_server(data_dir, creds)
@@ -152,8 +209,10 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def start_server() -> Iterator[Callable[..., Server]]:
+def start_server(request) -> Iterator[Callable[..., Server]]:
     """Starts extra servers; each is stopped (and checked for exit 0) at teardown."""
+    if CLUSTER:
+        pytest.fail(f"{request.node.nodeid} starts its own server: mark it single_node")
     started: list[Server] = []
 
     def start(data_dir: Path, creds: dict | None = None, *extra: str) -> Server:
@@ -213,6 +272,10 @@ def api(server: Server):
 
 def pytest_terminal_summary(terminalreporter):
     """Shows how many API bodies were checked against the OpenAPI description, by schema."""
+    if CLUSTER_CONNECTIONS:
+        terminalreporter.section("cluster")
+        for i, (api, s3) in enumerate(CLUSTER_CONNECTIONS):
+            terminalreporter.write_line(f"node {i}: {api} API and {s3} S3 connections through the balancers")
     if schema.SEEN:
         terminalreporter.section("OpenAPI schema checks")
         for what, n in sorted(schema.SEEN.items()):

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 
+import pytest
 import requests
 
 from conftest import init_data_dir, run_mayfly, unique_bucket_name
@@ -20,6 +21,7 @@ def snapshot(data_dir):
     return out
 
 
+@pytest.mark.single_node
 def test_init_prints_credentials_and_second_init_fails_changing_nothing(tmp_path):
     data = tmp_path / "data"
     creds = init_data_dir(data)
@@ -34,6 +36,7 @@ def test_init_prints_credentials_and_second_init_fails_changing_nothing(tmp_path
     assert snapshot(data) == before
 
 
+@pytest.mark.single_node
 def test_serve_bootstraps_empty_dir_once_and_never_prints_again(tmp_path, start_server):
     data = tmp_path / "fresh"
     first = start_server(data)
@@ -54,16 +57,19 @@ def test_serve_bootstraps_empty_dir_once_and_never_prints_again(tmp_path, start_
     assert second.api_url in out2
 
 
+@pytest.mark.single_node
 def test_sigterm_exits_zero_and_removes_ready_file(tmp_path, start_server):
     srv = start_server(tmp_path / "d")
     assert srv.stop() == 0
 
 
 def test_healthz_and_metrics(server):
-    r = requests.get(f"{server.base}/healthz", timeout=10)
+    # One keep-alive connection: behind a balancer (cluster mode) all three reach one node.
+    http = requests.Session()
+    r = http.get(f"{server.base}/healthz", timeout=10)
     assert r.status_code == 200
-    requests.get(f"{server.api_url}/accounts/{server.account_id}/r2/buckets", headers=server.headers(), timeout=10)
-    m = requests.get(f"{server.base}/metrics", timeout=10)
+    http.get(f"{server.api_url}/accounts/{server.account_id}/r2/buckets", headers=server.headers(), timeout=10)
+    m = http.get(f"{server.base}/metrics", timeout=10)
     assert m.status_code == 200
     assert m.headers["content-type"].startswith("text/plain")
     assert "# TYPE mayfly_http_requests_total counter" in m.text
@@ -130,6 +136,7 @@ def test_cli_reports_api_errors_and_exits_nonzero(server):
     assert usage.returncode == 2
 
 
+@pytest.mark.single_node
 def test_help_teaches_with_examples():
     done = run_mayfly("--help")
     assert done.returncode == 0
@@ -137,6 +144,7 @@ def test_help_teaches_with_examples():
     assert "Examples:" in run_mayfly("serve", "--help").stdout
 
 
+@pytest.mark.single_node
 def test_config_file_sets_public_host_audience_and_json_logs(tmp_path, start_server):
     from jwt_util import decode_session_token
 
@@ -163,6 +171,7 @@ def test_config_file_sets_public_host_audience_and_json_logs(tmp_path, start_ser
     assert creds["api_token"] not in srv.stderr_path.read_text()
 
 
+@pytest.mark.single_node
 def test_bad_config_file_fails_fast(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('data_dri = "typo"\n')
