@@ -195,6 +195,7 @@ pub enum TokenCommand {
         json: bool,
     },
     /// List the account's R2 API tokens (never their values).
+    #[command(after_help = "Examples:\n  mayfly token list\n  mayfly token list --json")]
     List {
         /// Connection settings.
         #[command(flatten)]
@@ -204,6 +205,7 @@ pub enum TokenCommand {
         json: bool,
     },
     /// Revoke a token: it and every credential minted from it stop working at once.
+    #[command(after_help = "Example:\n  mayfly token revoke 0123456789abcdef0123456789abcdef")]
     Revoke {
         /// Connection settings.
         #[command(flatten)]
@@ -229,6 +231,7 @@ pub enum BucketCommand {
         json: bool,
     },
     /// List buckets.
+    #[command(after_help = "Examples:\n  mayfly bucket list\n  mayfly bucket list --name-contains logs --json")]
     List {
         /// Connection settings.
         #[command(flatten)]
@@ -241,6 +244,7 @@ pub enum BucketCommand {
         json: bool,
     },
     /// Delete an empty bucket.
+    #[command(after_help = "Example:\n  mayfly bucket delete photos")]
     Delete {
         /// Connection settings.
         #[command(flatten)]
@@ -253,36 +257,194 @@ pub enum BucketCommand {
 /// `mayfly creds ...`.
 #[derive(Debug, Subcommand)]
 pub enum CredsCommand {
-    /// Mint temporary S3 credentials on one bucket from a parent token.
+    /// Mint temporary S3 credentials on one bucket, remotely (API) or offline (--local).
     #[command(
-        after_help = "Example:\n  mayfly creds create --bucket photos --parent-access-key-id 0123...cdef \\\n      --permission object-read-only --prefix thumbs/ --ttl 3600\n\nPrints shell exports for AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n(or JSON with --json). Anyone holding the session token can derive the secret."
+        visible_alias = "create",
+        long_about = MINT_LONG_ABOUT,
+        after_help = MINT_EXAMPLES
     )]
-    Create {
-        /// Connection settings.
-        #[command(flatten)]
-        target: ApiTarget,
-        /// The bucket the credentials are bound to.
-        #[arg(long)]
-        bucket: String,
-        /// Access key id (= token id) of the parent token.
-        #[arg(long)]
-        parent_access_key_id: String,
-        /// Permission; at most the parent's.
-        #[arg(long)]
-        permission: String,
-        /// Lifetime in seconds (1..=604800).
-        #[arg(long, default_value_t = 900)]
-        ttl: u64,
-        /// Allow keys starting with this prefix (repeatable).
-        #[arg(long = "prefix")]
-        prefixes: Vec<String>,
-        /// Allow exactly this key (repeatable).
-        #[arg(long = "object")]
-        objects: Vec<String>,
-        /// Print JSON instead of shell exports.
-        #[arg(long)]
-        json: bool,
-    },
+    Mint(Box<MintArgs>),
+    /// Decode a session token and show its scope and lifetime; verify it with the parent secret.
+    #[command(long_about = INSPECT_LONG_ABOUT, after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+}
+
+const MINT_LONG_ABOUT: &str = "\
+Mint temporary S3 credentials bound to one bucket, optionally narrowed to key prefixes
+(--prefix), exact keys (--object) and, offline only, S3 actions (--action).
+
+By default the credentials are minted remotely, by the temp-access-credentials endpoint of
+Mayfly or Cloudflare (CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, as
+for the other API commands).
+
+With --local nothing is sent anywhere: the session token is signed here with the parent token's
+S3 secret, byte for byte in Cloudflare's documented format, so it works against real R2 as well
+as Mayfly. The parent secret (the parent token's secret access key, 64 hex characters) comes
+from, in order: --parent-secret, --parent-secret-file, the MAYFLY_PARENT_SECRET environment
+variable. Prefer the file or the variable: flags show up in `ps`.
+
+Output (--format): `env` prints `export` lines for AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION=auto and AWS_DEFAULT_REGION=auto, quoted for the
+shell, to `eval`; `json` prints accessKeyId, secretAccessKey, sessionToken, expiration and
+endpoint; `credential-process` prints the JSON an AWS profile's `credential_process` expects
+(Version 1, with Expiration), so the AWS CLI and SDKs mint fresh credentials by themselves
+when the old ones are about to expire.
+
+Anyone holding the session token can derive the secret: treat all three values as secrets.";
+
+const MINT_EXAMPLES: &str = "\
+Examples:
+  # Remote: ask Mayfly (or Cloudflare) for a read-only credential on thumbs/ for an hour.
+  export CLOUDFLARE_BASE_URL=http://127.0.0.1:8787/client/v4
+  export CLOUDFLARE_API_TOKEN=<api token> CLOUDFLARE_ACCOUNT_ID=<account id>
+  eval \"$(mayfly creds mint --bucket photos --parent-key-id <token id> \\
+      --permission object-read-only --prefix thumbs/ --ttl 3600 \\
+      --endpoint http://127.0.0.1:8788)\"
+  aws s3 cp s3://photos/thumbs/cat.png .
+
+  # Offline: sign locally with the parent's secret (here from a file), no API call.
+  mayfly creds mint --local --bucket photos --permission object-read-write \\
+      --parent-key-id <token id> --parent-secret-file ~/.config/r2/secret \\
+      --account-id <account id> --endpoint https://<account id>.r2.cloudflarestorage.com \\
+      --prefix uploads/ --action PutObject --ttl 900 --format json
+
+  # An AWS profile that mints its own credentials and refreshes them before they expire
+  # (~/.aws/config; indented lines continue the value):
+  [profile photos]
+  credential_process = mayfly creds mint --local --format credential-process
+      --bucket photos --permission object-read-only --ttl 900
+      --parent-key-id <token id> --parent-secret-file /etc/r2/secret
+      --account-id <account id> --endpoint https://<account id>.r2.cloudflarestorage.com
+  endpoint_url = https://<account id>.r2.cloudflarestorage.com
+  region = auto
+
+`mayfly creds create` is the same command.";
+
+const INSPECT_LONG_ABOUT: &str = "\
+Decode a session token (the AWS_SESSION_TOKEN of a temporary credential) and show what it
+grants: bucket, permission, actions, prefixes and objects, issuer (the parent access key id),
+account, audience (the S3 host it is for), issue and expiry times and the time left. Decoding
+needs no secret and checks nothing.
+
+Given the parent secret (--parent-secret, --parent-secret-file or MAYFLY_PARENT_SECRET), it also
+verifies the token: the signature, the lifetime against this machine's clock, the issuer against
+--parent-key-id (or MAYFLY_PARENT_KEY_ID) and the audience against --endpoint, when given. It
+prints a verdict and exits 1 if the token does not verify. The token comes from the argument,
+from standard input with `-`, or, with no argument, from AWS_SESSION_TOKEN (else standard input).
+Prefer `-` or the variable: arguments show up in `ps`. Nothing secret is printed.";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  # What does the credential in my shell allow, and for how long?
+  mayfly creds inspect
+
+  # Decode a token from a file, as JSON.
+  mayfly creds inspect --json - < token.txt
+
+  # Verify it against its parent (exit status 1 if it does not verify).
+  MAYFLY_PARENT_SECRET=$(cat ~/.config/r2/secret) \\
+      mayfly creds inspect --parent-key-id <token id> --endpoint http://127.0.0.1:8788 - < token.txt";
+
+/// Output of `mayfly creds mint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredsFormat {
+    /// `export AWS_...=...` lines for `eval`.
+    Env,
+    /// One JSON object: accessKeyId, secretAccessKey, sessionToken, expiration, endpoint.
+    Json,
+    /// The AWS `credential_process` JSON (Version 1, with Expiration).
+    CredentialProcess,
+}
+
+/// Where the parent token's S3 secret comes from (`--local` minting, `inspect` verification).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ParentSecretArgs {
+    /// The parent token's S3 secret access key (64 hex characters). Visible in `ps`: prefer
+    /// --parent-secret-file or the MAYFLY_PARENT_SECRET environment variable.
+    #[arg(long, value_name = "SECRET", conflicts_with = "parent_secret_file")]
+    pub parent_secret: Option<String>,
+    /// Read the parent secret from this file (surrounding whitespace ignored).
+    #[arg(long, value_name = "PATH")]
+    pub parent_secret_file: Option<PathBuf>,
+}
+
+/// `mayfly creds mint` (alias `create`).
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// API connection (remote minting); --account-id is needed by --local too.
+    #[command(flatten)]
+    pub target: ApiTarget,
+    /// The bucket the credentials are bound to.
+    #[arg(long)]
+    pub bucket: String,
+    /// admin-read-write, admin-read-only, object-read-write or object-read-only; at most the
+    /// parent's (the server enforces that on every request).
+    #[arg(long)]
+    pub permission: String,
+    /// Access key id (= token id) of the parent token.
+    #[arg(
+        long,
+        visible_alias = "parent-access-key-id",
+        env = "MAYFLY_PARENT_KEY_ID",
+        value_name = "ID"
+    )]
+    pub parent_key_id: String,
+    /// Lifetime in seconds (1..=604800).
+    #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+    pub ttl: u64,
+    /// Allow keys starting with this prefix (repeatable).
+    #[arg(long = "prefix", value_name = "PREFIX")]
+    pub prefixes: Vec<String>,
+    /// Allow exactly this key (repeatable).
+    #[arg(long = "object", value_name = "KEY")]
+    pub objects: Vec<String>,
+    /// Sign offline with the parent secret instead of calling the API.
+    #[arg(long)]
+    pub local: bool,
+    /// Parent secret, for --local.
+    #[command(flatten)]
+    pub secret: ParentSecretArgs,
+    /// --local only: narrow to this S3 action (repeatable): GetObject, HeadObject, PutObject,
+    /// ListObjectsV2, DeleteObject, ... (Cloudflare's names).
+    #[arg(long = "action", value_name = "OP", requires = "local")]
+    pub actions: Vec<String>,
+    /// The S3 endpoint URL the credentials are for. --local: its host is the token's audience
+    /// [default: https://<account id>.r2.cloudflarestorage.com]. Remote: printed as
+    /// AWS_ENDPOINT_URL [default: the minted token's audience host, http:// for loopback].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// --local only: the issue time, epoch seconds, instead of now (reproducible tokens, test
+    /// vectors).
+    #[arg(long, value_name = "EPOCH", requires = "local", hide_short_help = true)]
+    pub issued_at: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CredsFormat::Env)]
+    pub format: CredsFormat,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+/// `mayfly creds inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The session token, or `-` for standard input [default: $AWS_SESSION_TOKEN, else
+    /// standard input].
+    #[arg(value_name = "TOKEN|-")]
+    pub token: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Parent secret: verify the token with it.
+    #[command(flatten)]
+    pub secret: ParentSecretArgs,
+    /// When verifying, the token's issuer must be this access key id [default: not checked].
+    #[arg(long, env = "MAYFLY_PARENT_KEY_ID", value_name = "ID")]
+    pub parent_key_id: Option<String>,
+    /// When verifying, the token's audience must be this endpoint's host [default: not
+    /// checked].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,18 +1,15 @@
-//! The API client subcommands (`token`, `bucket`, `creds`): turn flags into `mayfly-client`
-//! calls and print the answers, as text for people or JSON for scripts. They work against
-//! Mayfly or Cloudflare alike.
+//! The API client subcommands (`token`, `bucket`): turn flags into `mayfly-client` calls and
+//! print the answers, as text for people or JSON for scripts. They work against Mayfly or
+//! Cloudflare alike. `creds` lives in [`crate::creds`].
 
 use anyhow::Context;
-use mayfly_client::{
-    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ListBucketsParams,
-    TempCredentialsRequest,
-};
+use mayfly_client::{ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ListBucketsParams};
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
 use serde_json::json;
 
-use crate::cli::{ApiTarget, BucketCommand, CredsCommand, TokenCommand};
+use crate::cli::{ApiTarget, BucketCommand, TokenCommand};
 
-fn connect(target: &ApiTarget) -> anyhow::Result<(Client, AccountId)> {
+pub(crate) fn connect(target: &ApiTarget) -> anyhow::Result<(Client, AccountId)> {
     let mut builder = Client::builder();
     if let Some(url) = &target.api_url {
         builder = builder.base_url(url.clone());
@@ -29,15 +26,15 @@ fn connect(target: &ApiTarget) -> anyhow::Result<(Client, AccountId)> {
     Ok((client, account))
 }
 
-fn bucket_name(s: &str) -> anyhow::Result<BucketName> {
+pub(crate) fn bucket_name(s: &str) -> anyhow::Result<BucketName> {
     BucketName::parse(s).with_context(|| format!("invalid bucket name {s:?}"))
 }
 
-fn permission(s: &str) -> anyhow::Result<Permission> {
+pub(crate) fn permission(s: &str) -> anyhow::Result<Permission> {
     Permission::parse(s).with_context(|| format!("invalid permission {s:?}"))
 }
 
-fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
+pub(crate) fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -173,46 +170,6 @@ pub async fn bucket(cmd: BucketCommand) -> anyhow::Result<()> {
             let (client, account) = connect(&target)?;
             client.delete_bucket(&account, &bucket_name(&name)?).await?;
             println!("deleted {name}");
-        }
-    }
-    Ok(())
-}
-
-/// `mayfly creds ...`.
-pub async fn creds(cmd: CredsCommand) -> anyhow::Result<()> {
-    match cmd {
-        CredsCommand::Create {
-            target,
-            bucket,
-            parent_access_key_id,
-            permission: p,
-            ttl,
-            prefixes,
-            objects,
-            json,
-        } => {
-            let (client, account) = connect(&target)?;
-            let parent = AccessKeyId::parse(&parent_access_key_id)
-                .context("invalid parent access key id")?;
-            let req = TempCredentialsRequest::new(bucket_name(&bucket)?, parent, permission(&p)?)
-                .ttl_seconds(ttl)
-                .prefixes(prefixes)
-                .objects(objects);
-            let c = client.create_temp_credentials(&account, &req).await?;
-            // Printing is the point of this command; the output is a credential.
-            let secret = c.secret_access_key.expose_secret();
-            let session = c.session_token.expose_secret();
-            if json {
-                print_json(&json!({
-                    "accessKeyId": c.access_key_id.as_str(),
-                    "secretAccessKey": secret,
-                    "sessionToken": session,
-                }))?;
-            } else {
-                println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id);
-                println!("export AWS_SECRET_ACCESS_KEY={secret}");
-                println!("export AWS_SESSION_TOKEN={session}");
-            }
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! `mayfly`: the binary's library half. `main` parses the command line and calls [`run`];
 //! everything else lives here so tests can call it: [`serve::start`] wires the storage
 //! implementation into the API and S3 routers on two listeners, [`init`] bootstraps a data
-//! directory, and [`commands`] drives the management API through `mayfly-client`.
+//! directory, [`commands`] drives the management API through `mayfly-client`, and [`creds`] mints
+//! (remotely or offline) and inspects temporary credentials.
 //!
 //! It is glue and holds no domain logic: credentials are `mayfly-core`'s, persistence is
 //! `mayfly-store-local`'s, HTTP semantics are `mayfly-api`'s and `mayfly-s3`'s.
@@ -11,6 +12,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod creds;
 pub mod init;
 pub mod logging;
 pub mod metrics;
@@ -47,7 +49,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
-        Command::Creds(cmd) => commands::creds(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Creds(cmd) => creds::run(cmd).await,
         Command::Serve(mut args) => {
             let stores = serve::StoreChoice::new(args.metadata.take(), args.blobs.take())?;
             let config = config::ServeConfig::resolve(args)?;

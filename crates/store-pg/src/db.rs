@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use mayfly_store::StoreError;
-use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 
-/// How long opening (or checking) a connection may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::metadata::PgOptions;
+use crate::tls::{PgSslMode, connector};
+
+/// How long opening (or checking) a connection may take, unless the options or the URL say.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a call waits for a free pooled connection.
 const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,9 +80,17 @@ pub(crate) fn pg_error(err: tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// Maps a pool error (connect failure, timeout) to [`StoreError::Backend`].
+/// Maps a pool error (connect failure, timeout) to [`StoreError::Backend`], with the chain of
+/// causes (e.g. why a TLS handshake failed). Connection errors never carry the password.
 pub(crate) fn pool_error(err: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::backend(format_args!("postgres pool: {err}"))
+    let mut text = format!("postgres pool: {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StoreError::Backend(text)
 }
 
 /// Runs `$body` (an expression using the transaction `$tx` and `?` on [`TxResult`]) in one
@@ -138,18 +149,31 @@ pub(crate) async fn begin(
     }
 }
 
-/// Builds the pool for `config`. Connections are opened lazily, `max_size` at most. A server
-/// that stops answering fails calls after the timeouts below instead of hanging them.
+/// Builds the pool for `config`. Connections are opened lazily, `options.pool_size` at most.
+/// A server that stops answering fails calls after the timeouts below instead of hanging them.
 pub(crate) fn pool(
     mut config: tokio_postgres::Config,
-    max_size: usize,
+    options: &PgOptions,
 ) -> Result<Pool, StoreError> {
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
+    let connect_timeout = match (options.connect_timeout, config.get_connect_timeout()) {
+        (Some(t), _) => t,
+        (None, Some(t)) => *t,
+        (None, None) => CONNECT_TIMEOUT,
+    };
+    config.connect_timeout(connect_timeout);
+    match options.ssl_mode {
+        None => {}
+        Some(PgSslMode::Disable) => {
+            config.ssl_mode(SslMode::Disable);
+        }
+        Some(PgSslMode::Require | PgSslMode::VerifyFull) => {
+            config.ssl_mode(SslMode::Require);
+        }
     }
+    let tls = connector(options.ssl_mode, options.ssl_root_cert.as_deref())?;
     let manager = Manager::from_config(
         config,
-        NoTls,
+        tls,
         ManagerConfig {
             // Fast: a connection whose socket closed is detected by the next query anyway,
             // which then fails that call once; the test query would cost a round trip per call.
@@ -157,11 +181,11 @@ pub(crate) fn pool(
         },
     );
     Pool::builder(manager)
-        .max_size(max_size)
+        .max_size(options.pool_size.max(1))
         .runtime(Runtime::Tokio1)
-        .create_timeout(Some(CONNECT_TIMEOUT))
+        .create_timeout(Some(connect_timeout))
         .wait_timeout(Some(POOL_WAIT_TIMEOUT))
-        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(connect_timeout))
         .build()
         .map_err(|err| StoreError::backend(format_args!("postgres pool: {err}")))
 }

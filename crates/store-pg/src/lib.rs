@@ -34,9 +34,11 @@ mod objects;
 mod s3;
 mod s3_config;
 mod schema;
+mod tls;
 
 pub use db::PgUrl;
-pub use metadata::{DEFAULT_POOL_SIZE, PgMetadata};
+pub use metadata::{DEFAULT_POOL_SIZE, PgMetadata, PgOptions};
 pub use s3::{PART_SIZE, PARTS_IN_FLIGHT, S3Blobs};
 pub use s3_config::{S3BlobsConfig, S3ConfigError, S3Credentials};
 pub use schema::latest_version;
+pub use tls::PgSslMode;

@@ -3,6 +3,8 @@
 //! modules.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
@@ -15,10 +17,35 @@ use mayfly_store::{
 };
 
 use crate::db::{PgUrl, in_tx, pool};
+use crate::tls::PgSslMode;
 use crate::{accounts, buckets, multipart, objects, schema};
 
 /// Connections a store keeps open at most, unless told otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// How [`PgMetadata`] connects: pool size, connect timeout and TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Connections kept open at most (at least 1).
+    pub pool_size: usize,
+    /// How long opening a connection may take; `None`: the URL's `connect_timeout`, else 10 s.
+    pub connect_timeout: Option<Duration>,
+    /// TLS mode; `None`: the URL's `sslmode` (`prefer` when absent), certificate unchecked.
+    pub ssl_mode: Option<PgSslMode>,
+    /// PEM CA certificates for `verify-full`; `None`: the system's trust store.
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: DEFAULT_POOL_SIZE,
+            connect_timeout: None,
+            ssl_mode: None,
+            ssl_root_cert: None,
+        }
+    }
+}
 
 /// PostgreSQL-backed metadata. Cheap to clone (shares the pool). Any number of Mayfly nodes may
 /// use one database at once: every write takes the row or advisory locks it depends on.
@@ -32,11 +59,34 @@ impl PgMetadata {
     /// Connects to `url` with a pool of at most `pool_size` connections, checks that the
     /// server answers, and migrates the schema (safe while other nodes do the same).
     pub async fn connect(url: &PgUrl, pool_size: usize) -> Result<Self, StoreError> {
-        let pool = pool(url.config()?, pool_size.max(1))?;
+        let options = PgOptions {
+            pool_size,
+            ..PgOptions::default()
+        };
+        Self::connect_with(url, &options).await
+    }
+
+    /// [`PgMetadata::connect`] with every connection setting.
+    pub async fn connect_with(url: &PgUrl, options: &PgOptions) -> Result<Self, StoreError> {
+        let pool = pool(url.config()?, options)?;
         schema::migrate(&pool).await?;
         Ok(Self {
             pool,
             url: url.clone(),
+        })
+    }
+
+    /// True when a pooled connection is encrypted (asks the server: `pg_stat_ssl`), for the
+    /// startup log and tests.
+    pub async fn tls_in_use(&self) -> Result<bool, StoreError> {
+        in_tx!(self.pool, Read, |tx| {
+            let row = tx
+                .query_one(
+                    "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                    &[],
+                )
+                .await?;
+            row.try_get::<_, bool>(0)?
         })
     }
 

@@ -5,3 +5,4 @@ mod conformance;
 mod harness;
 mod pg;
 mod s3;
+mod tls;
