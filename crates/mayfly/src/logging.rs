@@ -10,14 +10,24 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
 
+/// Directives added after the user's filter, so no `MAYFLY_LOG` can lift them:
+/// `tokio_postgres::query` logs every statement's parameters at DEBUG, and those include token
+/// secrets (found by the adversarial suite's log scan against a PostgreSQL cluster).
+const CAPS: &[&str] = &["tokio_postgres::query=info"];
+
 /// Installs the global subscriber. Safe to call more than once (later calls are ignored), so
 /// in-process tests can start several servers.
 pub fn init(format: LogFormat) {
-    let filter = std::env::var("MAYFLY_LOG")
+    let mut filter = std::env::var("MAYFLY_LOG")
         .ok()
         .and_then(|v| EnvFilter::try_new(v).ok())
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
+    for cap in CAPS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
