@@ -231,7 +231,9 @@ pub enum BucketCommand {
         json: bool,
     },
     /// List buckets.
-    #[command(after_help = "Examples:\n  mayfly bucket list\n  mayfly bucket list --name-contains logs --json")]
+    #[command(
+        after_help = "Examples:\n  mayfly bucket list\n  mayfly bucket list --name-contains logs --json"
+    )]
     List {
         /// Connection settings.
         #[command(flatten)]
