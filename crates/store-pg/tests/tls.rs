@@ -99,9 +99,7 @@ async fn require_encrypts_and_verify_full_checks_the_ca() {
         &options(PgSslMode::VerifyFull, Some(server.file("other-ca.pem"))),
     )
     .await;
-    let err = refused
-        .err()
-        .expect("verify-full refuses a certificate the CA did not sign");
+    let err = refused.expect_err("verify-full refuses a certificate the CA did not sign");
     let text = err.to_string();
     assert!(
         text.contains("TLS handshake") && text.contains("certificate"),
