@@ -320,6 +320,11 @@ def test_local_tokens_are_honoured_in_scope_and_refused_out_of_scope(server, buc
 
 def test_remote_mint_reports_api_errors_and_needs_no_secret(server, bucket, tmp_path):
     env = api_env(server)
+    # No --parent-key-id: the API token making the call is the parent.
+    own = run_mayfly("creds", "mint", "--bucket", bucket, "--permission", "object-read-only", "--json", env=env)
+    assert own.returncode == 0, own.stderr
+    assert json.loads(own.stdout)["accessKeyId"] == server.access_key_id
+    assert decode_session_token(json.loads(own.stdout)["sessionToken"])[2]["iss"] == server.access_key_id
     ok = run_mayfly("creds", "mint", "--bucket", bucket, "--permission", "object-read-only",
                     "--parent-key-id", server.access_key_id, "--ttl", "60", "--format", "json", env=env)
     assert ok.returncode == 0, ok.stderr

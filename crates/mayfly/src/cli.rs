@@ -383,14 +383,15 @@ pub struct MintArgs {
     /// parent's (the server enforces that on every request).
     #[arg(long)]
     pub permission: String,
-    /// Access key id (= token id) of the parent token.
+    /// Access key id (= token id) of the parent token. Needed by --local; remotely it defaults
+    /// to the id of the API token making the call (asked from /user/tokens/verify).
     #[arg(
         long,
         visible_alias = "parent-access-key-id",
         env = "MAYFLY_PARENT_KEY_ID",
         value_name = "ID"
     )]
-    pub parent_key_id: String,
+    pub parent_key_id: Option<String>,
     /// Lifetime in seconds (1..=604800).
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub ttl: u64,

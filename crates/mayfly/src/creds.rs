@@ -139,7 +139,11 @@ pub fn mint_local(args: &MintArgs, now: u64) -> anyhow::Result<Minted> {
             "--local needs the account id: pass --account-id or set CLOUDFLARE_ACCOUNT_ID",
         )?;
     let account = AccountId::parse(account).context("invalid account id")?;
-    let parent = AccessKeyId::parse(&args.parent_key_id).context("invalid --parent-key-id")?;
+    let parent = args
+        .parent_key_id
+        .as_deref()
+        .context("--local needs the parent's access key id: pass --parent-key-id")?;
+    let parent = AccessKeyId::parse(parent).context("invalid --parent-key-id")?;
     let endpoint = args
         .endpoint
         .clone()
@@ -183,7 +187,18 @@ pub async fn mint_remote(args: &MintArgs, now: u64) -> anyhow::Result<Minted> {
         bail!("--parent-secret and --parent-secret-file are for --local minting only");
     }
     let (client, account) = connect(&args.target)?;
-    let parent = AccessKeyId::parse(&args.parent_key_id).context("invalid --parent-key-id")?;
+    let parent = match &args.parent_key_id {
+        Some(id) => id.clone(),
+        // The caller's own token: R2 API tokens double as S3 keys, id = access key id.
+        None => {
+            client
+                .verify_token()
+                .await
+                .context("no --parent-key-id, and cannot look up the API token's own id")?
+                .id
+        }
+    };
+    let parent = AccessKeyId::parse(&parent).context("invalid --parent-key-id")?;
     let req = TempCredentialsRequest::new(
         bucket_name(&args.bucket)?,
         parent,

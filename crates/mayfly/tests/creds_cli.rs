@@ -183,6 +183,18 @@ fn local_mint_refuses_missing_or_bad_inputs_clearly() {
         "{}",
         stderr(&no_secret)
     );
+    let no_parent: Vec<&str> = base
+        .iter()
+        .copied()
+        .filter(|a| *a != "--parent-key-id" && *a != PARENT_ID)
+        .collect();
+    let no_parent = mayfly(&no_parent, &[("MAYFLY_PARENT_SECRET", PARENT_SECRET)], None);
+    assert_eq!(no_parent.status.code(), Some(1));
+    assert!(
+        stderr(&no_parent).contains("--parent-key-id"),
+        "{}",
+        stderr(&no_parent)
+    );
     let bad_secret = mayfly(&base, &[("MAYFLY_PARENT_SECRET", "not-hex")], None);
     assert_eq!(bad_secret.status.code(), Some(1));
     assert!(stderr(&bad_secret).contains("64 hex characters"));
