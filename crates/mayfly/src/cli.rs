@@ -49,6 +49,8 @@ pub struct Cli {
 }
 
 /// Top-level subcommands.
+// Parsed once per process: the size of the `serve` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the first account and its admin token in a new data directory.
@@ -65,7 +67,7 @@ the value. Fails, changing nothing, if the directory is already initialised.",
 server initialises itself first and prints the bootstrap credentials once; later starts never \
 print them again. Settings come from flags, then MAYFLY_* environment variables, then the TOML \
 file given by --config, then defaults. SIGTERM or SIGINT drains in-flight requests and exits 0.",
-        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\nConfig file (TOML), every key optional:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\""
+        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
     )]
     Serve(ServeArgs),
     /// Manage R2 API tokens (Mayfly or Cloudflare).
@@ -135,15 +137,43 @@ pub struct ServeArgs {
     /// data directory].
     #[arg(long, env = "MAYFLY_METADATA", hide_env_values = true, value_parser = parse_pg_url)]
     pub metadata: Option<mayfly_store_pg::PgUrl>,
-    /// Object bytes in an upstream S3 bucket:
-    /// s3://bucket/prefix?endpoint=URL&region=R, credentials from MAYFLY_BLOBS_ACCESS_KEY_ID /
-    /// MAYFLY_BLOBS_SECRET_ACCESS_KEY (or AWS_*). Needs --metadata [default: files in the data
-    /// directory].
+    /// Object bytes in an upstream S3 bucket: s3://bucket/prefix?endpoint=URL&region=R.
+    /// Needs --metadata [default: files in the data directory].
     #[arg(long, env = "MAYFLY_BLOBS", value_parser = parse_blobs_url)]
     pub blobs: Option<mayfly_store_pg::S3BlobsConfig>,
+    /// Upstream S3 endpoint URL, overriding the one in --blobs (e.g.
+    /// https://<account>.r2.cloudflarestorage.com) [default: AWS].
+    #[arg(long, env = "MAYFLY_BLOBS_ENDPOINT")]
+    pub blobs_endpoint: Option<String>,
+    /// Upstream signing region, overriding the one in --blobs (`auto` for R2)
+    /// [default: us-east-1].
+    #[arg(long, env = "MAYFLY_BLOBS_REGION")]
+    pub blobs_region: Option<String>,
+    /// Upstream access key id [default: AWS_ACCESS_KEY_ID].
+    #[arg(long, env = "MAYFLY_BLOBS_ACCESS_KEY_ID")]
+    pub blobs_access_key_id: Option<String>,
+    /// Upstream secret access key. Prefer the environment variable: flags show up in `ps`
+    /// [default: AWS_SECRET_ACCESS_KEY].
+    #[arg(long, env = "MAYFLY_BLOBS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub blobs_secret_access_key: Option<String>,
+    /// Most PostgreSQL connections this node keeps open [default: 16].
+    #[arg(long, env = "MAYFLY_PG_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub pg_pool_size: Option<u32>,
+    /// Seconds a new PostgreSQL connection may take before the call fails
+    /// [default: the URL's connect_timeout, else 10].
+    #[arg(long, env = "MAYFLY_PG_CONNECT_TIMEOUT", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub pg_connect_timeout: Option<u64>,
+    /// TLS to PostgreSQL: disable, require (encrypted, certificate unchecked) or verify-full
+    /// (certificate must chain to --pg-ssl-root-cert, or the system CAs, and name the host)
+    /// [default: the URL's sslmode, else prefer].
+    #[arg(long, env = "MAYFLY_PG_SSLMODE")]
+    pub pg_sslmode: Option<mayfly_store_pg::PgSslMode>,
+    /// PEM file of CA certificates for --pg-sslmode verify-full [default: the system's].
+    #[arg(long, env = "MAYFLY_PG_SSL_ROOT_CERT")]
+    pub pg_ssl_root_cert: Option<PathBuf>,
 }
 
-fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {
+pub(crate) fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {
     if s.starts_with("postgres://") || s.starts_with("postgresql://") {
         Ok(mayfly_store_pg::PgUrl::new(s))
     } else {
@@ -152,7 +182,7 @@ fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {
     }
 }
 
-fn parse_blobs_url(s: &str) -> Result<mayfly_store_pg::S3BlobsConfig, String> {
+pub(crate) fn parse_blobs_url(s: &str) -> Result<mayfly_store_pg::S3BlobsConfig, String> {
     mayfly_store_pg::S3BlobsConfig::parse(s).map_err(|e| e.to_string())
 }
 

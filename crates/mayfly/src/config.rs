@@ -2,12 +2,16 @@
 //! file, which overrides the defaults. The result, [`ServeConfig`], is plain data the wiring in
 //! [`crate::serve`] consumes; nothing here opens sockets or the store.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
+use mayfly_store_pg::{PgOptions, PgSslMode, S3Credentials};
 
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{LogFormat, ServeArgs, parse_blobs_url, parse_pg_url};
+use crate::serve::StoreChoice;
 
 /// Data directory used when nothing else names one.
 pub const DEFAULT_DATA_DIR: &str = "./mayfly-data";
@@ -18,7 +22,7 @@ pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:8788";
 
 /// The TOML config file. Every key is optional; unknown keys are an error (a typo should not
 /// silently fall back to a default).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// Data directory.
@@ -34,6 +38,50 @@ pub struct FileConfig {
     pub ready_file: Option<PathBuf>,
     /// `text` or `json`.
     pub log_format: Option<LogFormat>,
+    /// PostgreSQL URL for shared metadata (`--metadata`).
+    pub metadata: Option<String>,
+    /// Upstream bucket URL for blobs (`--blobs`).
+    pub blobs: Option<String>,
+    /// Upstream endpoint override.
+    pub blobs_endpoint: Option<String>,
+    /// Upstream region override.
+    pub blobs_region: Option<String>,
+    /// Upstream access key id.
+    pub blobs_access_key_id: Option<String>,
+    /// Upstream secret access key.
+    pub blobs_secret_access_key: Option<String>,
+    /// PostgreSQL pool size.
+    pub pg_pool_size: Option<u32>,
+    /// PostgreSQL connect timeout, seconds.
+    pub pg_connect_timeout: Option<u64>,
+    /// `disable`, `require` or `verify-full`.
+    pub pg_sslmode: Option<String>,
+    /// CA file for `verify-full`.
+    pub pg_ssl_root_cert: Option<PathBuf>,
+}
+
+impl fmt::Debug for FileConfig {
+    // By hand: the metadata URL may hold a password and the blob secret is one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileConfig")
+            .field("data_dir", &self.data_dir)
+            .field("api_listen", &self.api_listen)
+            .field("s3_listen", &self.s3_listen)
+            .field(
+                "metadata",
+                &self
+                    .metadata
+                    .as_ref()
+                    .map(|u| mayfly_store_pg::PgUrl::new(u.clone()).redacted()),
+            )
+            .field("blobs", &self.blobs)
+            .field("blobs_access_key_id", &self.blobs_access_key_id)
+            .field(
+                "blobs_secret_access_key",
+                &self.blobs_secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl FileConfig {
@@ -65,11 +113,19 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// Flags/env first, then the file named by `--config`, then defaults.
     pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
-        let file = match &args.config {
+        Ok(Self::resolve_with_store(args)?.0)
+    }
+
+    /// [`ServeConfig::resolve`], plus the storage choice (`--metadata`, `--blobs` and their
+    /// settings), resolved with the same precedence. Upstream credentials not given as flags,
+    /// `MAYFLY_BLOBS_*` variables or file keys come from `AWS_*` variables.
+    pub fn resolve_with_store(mut args: ServeArgs) -> anyhow::Result<(Self, StoreChoice)> {
+        let mut file = match &args.config {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
-        Self::merge(args, file)
+        let store = resolve_store(&mut args, &mut file, |name| std::env::var(name).ok())?;
+        Ok((Self::merge(args, file)?, store))
     }
 
     /// Merges already-parsed flags and file settings.
@@ -105,6 +161,112 @@ impl ServeConfig {
     }
 }
 
+/// The storage choice from flags/env (already merged by clap) over the file. Takes the store
+/// settings out of both.
+pub fn resolve_store(
+    args: &mut ServeArgs,
+    file: &mut FileConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<StoreChoice> {
+    let metadata = match (args.metadata.take(), file.metadata.take()) {
+        (Some(url), _) => Some(url),
+        (None, Some(raw)) => Some(
+            parse_pg_url(&raw)
+                .map_err(|e| anyhow::anyhow!("invalid `metadata` in the config file: {e}"))?,
+        ),
+        (None, None) => None,
+    };
+    let blobs = match (args.blobs.take(), file.blobs.take()) {
+        (Some(b), _) => Some(b),
+        (None, Some(raw)) => Some(
+            parse_blobs_url(&raw)
+                .map_err(|e| anyhow::anyhow!("invalid `blobs` in the config file: {e}"))?,
+        ),
+        (None, None) => None,
+    };
+    let endpoint = args.blobs_endpoint.take().or(file.blobs_endpoint.take());
+    let region = args.blobs_region.take().or(file.blobs_region.take());
+    let key_id = args
+        .blobs_access_key_id
+        .take()
+        .or(file.blobs_access_key_id.take());
+    let secret = args
+        .blobs_secret_access_key
+        .take()
+        .or(file.blobs_secret_access_key.take());
+    let pool_size = args.pg_pool_size.take().or(file.pg_pool_size.take());
+    let connect_timeout = args
+        .pg_connect_timeout
+        .take()
+        .or(file.pg_connect_timeout.take());
+    let ssl_mode = match (args.pg_sslmode.take(), file.pg_sslmode.take()) {
+        (Some(m), _) => Some(m),
+        (None, Some(raw)) => Some(
+            raw.parse::<PgSslMode>()
+                .map_err(|e| anyhow::anyhow!("invalid `pg_sslmode` in the config file: {e}"))?,
+        ),
+        (None, None) => None,
+    };
+    let ssl_root_cert = args
+        .pg_ssl_root_cert
+        .take()
+        .or(file.pg_ssl_root_cert.take());
+
+    let (metadata, mut blobs) = match (metadata, blobs) {
+        (Some(m), Some(b)) => (m, b),
+        (None, None) => {
+            let stray = [
+                ("--blobs-endpoint", endpoint.is_some()),
+                ("--blobs-region", region.is_some()),
+                ("--pg-pool-size", pool_size.is_some()),
+                ("--pg-connect-timeout", connect_timeout.is_some()),
+                ("--pg-sslmode", ssl_mode.is_some()),
+                ("--pg-ssl-root-cert", ssl_root_cert.is_some()),
+            ];
+            if let Some((flag, _)) = stray.iter().find(|(_, set)| *set) {
+                anyhow::bail!(
+                    "{flag} configures the scale-out store: it needs --metadata and --blobs"
+                );
+            }
+            return Ok(StoreChoice::Local);
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            anyhow::bail!("--metadata postgres://... and --blobs s3://... go together")
+        }
+    };
+    if ssl_root_cert.is_some() && ssl_mode != Some(PgSslMode::VerifyFull) {
+        anyhow::bail!("--pg-ssl-root-cert is only used with --pg-sslmode verify-full");
+    }
+    if let Some(e) = endpoint {
+        blobs.endpoint = Some(e);
+    }
+    if let Some(r) = region {
+        blobs.region = r;
+    }
+    let credentials = match (key_id, secret) {
+        (Some(id), Some(secret)) => {
+            S3Credentials::new(id, secret, env("MAYFLY_BLOBS_SESSION_TOKEN"))
+        }
+        (None, None) => S3Credentials::from_env_with(&env)?,
+        (Some(_), None) | (None, Some(_)) => anyhow::bail!(
+            "give both the upstream access key id and secret access key (or neither, to use \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        ),
+    };
+    let options = PgOptions {
+        pool_size: pool_size.map_or(mayfly_store_pg::DEFAULT_POOL_SIZE, |n| n as usize),
+        connect_timeout: connect_timeout.map(Duration::from_secs),
+        ssl_mode,
+        ssl_root_cert,
+    };
+    Ok(StoreChoice::Postgres {
+        metadata,
+        options,
+        blobs,
+        credentials,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +300,113 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_rejected() {
         assert!(toml::from_str::<FileConfig>("data_dri = \"x\"").is_err());
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn store_settings_come_from_the_file_when_no_flag_names_them() {
+        let mut file: FileConfig = toml::from_str(
+            "metadata = \"postgres://m:pw@db/m\"\nblobs = \"s3://b/p\"\nblobs_endpoint = \"http://s3.local:9000\"\nblobs_region = \"auto\"\nblobs_access_key_id = \"AK\"\nblobs_secret_access_key = \"SK\"\npg_pool_size = 4\npg_connect_timeout = 3\npg_sslmode = \"verify-full\"\npg_ssl_root_cert = \"/etc/ca.pem\"\n",
+        )
+        .expect("toml");
+        assert!(
+            !format!("{file:?}").contains("pw@"),
+            "file Debug hides the password"
+        );
+        assert!(
+            !format!("{file:?}").contains("SK"),
+            "file Debug hides the secret"
+        );
+        let mut args = ServeArgs {
+            pg_pool_size: Some(9),
+            ..ServeArgs::default()
+        };
+        let store = resolve_store(&mut args, &mut file, no_env).expect("store");
+        let StoreChoice::Postgres {
+            metadata,
+            options,
+            blobs,
+            credentials,
+        } = store
+        else {
+            panic!("expected the postgres store");
+        };
+        assert_eq!(metadata.redacted(), "postgres://m:***@db/m");
+        assert_eq!(options.pool_size, 9, "the flag beats the file");
+        assert_eq!(options.connect_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(options.ssl_mode, Some(PgSslMode::VerifyFull));
+        assert_eq!(options.ssl_root_cert, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(blobs.endpoint.as_deref(), Some("http://s3.local:9000"));
+        assert_eq!(blobs.region, "auto");
+        assert!(!format!("{credentials:?}").contains("SK"));
+    }
+
+    #[test]
+    fn store_settings_are_checked() {
+        let local = resolve_store(
+            &mut ServeArgs::default(),
+            &mut FileConfig::default(),
+            no_env,
+        )
+        .expect("local");
+        assert!(matches!(local, StoreChoice::Local));
+        let err = |args: ServeArgs, toml_text: &str| {
+            let mut file: FileConfig = toml::from_str(toml_text).expect("toml");
+            let mut args = args;
+            resolve_store(&mut args, &mut file, no_env)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err(ServeArgs::default(), "pg_pool_size = 3").contains("--pg-pool-size"));
+        assert!(err(ServeArgs::default(), "metadata = \"postgres://h/d\"").contains("go together"));
+        assert!(
+            err(
+                ServeArgs::default(),
+                "metadata = \"postgres://h/d\"\nblobs = \"s3://b\"\npg_sslmode = \"verify-ca\""
+            )
+            .contains("pg_sslmode")
+        );
+        assert!(
+            err(
+                ServeArgs::default(),
+                "metadata = \"postgres://h/d\"\nblobs = \"s3://b\"\npg_ssl_root_cert = \"/x\""
+            )
+            .contains("verify-full")
+        );
+        assert!(
+            err(
+                ServeArgs::default(),
+                "metadata = \"postgres://h/d\"\nblobs = \"s3://b\"\nblobs_access_key_id = \"a\""
+            )
+            .contains("both")
+        );
+        let bad_url = err(
+            ServeArgs::default(),
+            "metadata = \"mysql://u:hunter2@h/d\"\nblobs = \"s3://b\"",
+        );
+        assert!(
+            bad_url.contains("metadata") && !bad_url.contains("hunter2"),
+            "{bad_url}"
+        );
+    }
+
+    #[test]
+    fn upstream_credentials_fall_back_to_the_environment() {
+        let env = |name: &str| match name {
+            "AWS_ACCESS_KEY_ID" => Some("from-env".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("env-secret".to_owned()),
+            _ => None,
+        };
+        let mut file: FileConfig =
+            toml::from_str("metadata = \"postgres://h/d\"\nblobs = \"s3://b\"").expect("toml");
+        let store = resolve_store(&mut ServeArgs::default(), &mut file, env).expect("store");
+        let StoreChoice::Postgres { credentials, .. } = store else {
+            panic!("expected the postgres store");
+        };
+        assert!(format!("{credentials:?}").contains("from-env"));
     }
 }

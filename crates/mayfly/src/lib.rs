@@ -50,9 +50,8 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Creds(cmd) => creds::run(cmd).await,
-        Command::Serve(mut args) => {
-            let stores = serve::StoreChoice::new(args.metadata.take(), args.blobs.take())?;
-            let config = config::ServeConfig::resolve(args)?;
+        Command::Serve(args) => {
+            let (config, stores) = config::ServeConfig::resolve_with_store(args)?;
             logging::init(config.log_format);
             serve_until_signal(&config, &stores)
                 .await

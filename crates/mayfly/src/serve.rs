@@ -103,7 +103,9 @@ impl StopHandle {
     }
 }
 
-/// Which storage implementation `serve` wires in.
+/// Which storage implementation `serve` wires in ([`crate::config::resolve_store`] builds it).
+// Built once at startup: the size of the `Postgres` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum StoreChoice {
     /// SQLite + files in the data directory (one node).
@@ -112,26 +114,13 @@ pub enum StoreChoice {
     Postgres {
         /// The database (Debug redacts its password).
         metadata: mayfly_store_pg::PgUrl,
-        /// The upstream bucket; credentials come from the environment.
+        /// Pool size, connect timeout, TLS.
+        options: mayfly_store_pg::PgOptions,
+        /// The upstream bucket.
         blobs: mayfly_store_pg::S3BlobsConfig,
+        /// Its credentials (Debug redacts the secret).
+        credentials: mayfly_store_pg::S3Credentials,
     },
-}
-
-impl StoreChoice {
-    /// From `--metadata` / `--blobs`: both or neither (PostgreSQL metadata pointing at one
-    /// node's disk, or files indexed by one node's SQLite, would not scale out).
-    pub fn new(
-        metadata: Option<mayfly_store_pg::PgUrl>,
-        blobs: Option<mayfly_store_pg::S3BlobsConfig>,
-    ) -> anyhow::Result<Self> {
-        match (metadata, blobs) {
-            (None, None) => Ok(Self::Local),
-            (Some(metadata), Some(blobs)) => Ok(Self::Postgres { metadata, blobs }),
-            (Some(_), None) | (None, Some(_)) => Err(anyhow::anyhow!(
-                "--metadata postgres://... and --blobs s3://... go together"
-            )),
-        }
-    }
 }
 
 /// The opened stores, and whatever must live as long as the servers (the data-directory lock).
@@ -159,18 +148,34 @@ async fn open_store(
                     })?;
             (store.metadata(), store.blobs(), Arc::new(store))
         }
-        StoreChoice::Postgres { metadata, blobs } => {
-            let meta =
-                mayfly_store_pg::PgMetadata::connect(metadata, mayfly_store_pg::DEFAULT_POOL_SIZE)
-                    .await
-                    .with_context(|| format!("cannot open metadata at {}", metadata.redacted()))?;
-            let credentials = mayfly_store_pg::S3Credentials::from_env()?;
-            let upstream = mayfly_store_pg::S3Blobs::new(blobs, &credentials)?;
+        StoreChoice::Postgres {
+            metadata,
+            options,
+            blobs,
+            credentials,
+        } => {
+            let meta = mayfly_store_pg::PgMetadata::connect_with(metadata, options)
+                .await
+                .with_context(|| format!("cannot open metadata at {}", metadata.redacted()))?;
+            let tls = meta
+                .tls_in_use()
+                .await
+                .context("cannot query the metadata database")?;
+            let upstream = mayfly_store_pg::S3Blobs::new(blobs, credentials)?;
             upstream
                 .check()
                 .await
                 .with_context(|| format!("cannot reach blob bucket {}", blobs.bucket))?;
-            tracing::info!(metadata = %metadata.redacted(), bucket = %blobs.bucket, prefix = %blobs.prefix, "postgres + upstream s3 stores");
+            tracing::info!(
+                metadata = %metadata.redacted(),
+                pg_tls = tls,
+                pg_sslmode = options.ssl_mode.map_or("url", |m| m.as_str()),
+                pg_pool_size = options.pool_size,
+                bucket = %blobs.bucket,
+                prefix = %blobs.prefix,
+                endpoint = blobs.endpoint.as_deref().unwrap_or("aws"),
+                "postgres + upstream s3 stores"
+            );
             (Arc::new(meta), Arc::new(upstream), Arc::new(()))
         }
     };
