@@ -31,6 +31,13 @@ impl Drop for Node {
 }
 
 fn start_node(dir: &Path, name: &str, pg_url: &str, blobs: &str, key: &str, secret: &str) -> Node {
+    let mut node = spawn_node(dir, name, pg_url, blobs, key, secret);
+    node.wait_ready(dir, name);
+    node
+}
+
+/// Starts `mayfly serve` without waiting for it (so several can start at the same instant).
+fn spawn_node(dir: &Path, name: &str, pg_url: &str, blobs: &str, key: &str, secret: &str) -> Node {
     let ready = dir.join(format!("{name}.ready"));
     let out = dir.join(format!("{name}.out"));
     let child = Command::new(env!("CARGO_BIN_EXE_mayfly"))
@@ -47,6 +54,9 @@ fn start_node(dir: &Path, name: &str, pg_url: &str, blobs: &str, key: &str, secr
         .arg(&ready)
         .args(["--blobs", blobs])
         .env("MAYFLY_METADATA", pg_url)
+        // One public S3 name for the cluster (what a load balancer would answer on), so a
+        // credential minted on one node names an audience every node accepts.
+        .env("MAYFLY_PUBLIC_S3_HOST", "s3.cluster.test")
         .env("MAYFLY_BLOBS_ACCESS_KEY_ID", key)
         .env("MAYFLY_BLOBS_SECRET_ACCESS_KEY", secret)
         .stdin(Stdio::null())
@@ -54,28 +64,36 @@ fn start_node(dir: &Path, name: &str, pg_url: &str, blobs: &str, key: &str, secr
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn mayfly serve");
-    let mut node = Node {
+    Node {
         child,
         api_url: String::new(),
         s3_url: String::new(),
         stdout: String::new(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = std::fs::read_to_string(&ready)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        {
-            node.api_url = v["api_url"].as_str().expect("api_url").to_owned();
-            node.s3_url = v["s3_url"].as_str().expect("s3_url").to_owned();
-            node.stdout = std::fs::read_to_string(&out).expect("stdout");
-            return node;
+    }
+}
+
+impl Node {
+    /// Waits for the ready file, then reads the URLs and what the node printed.
+    fn wait_ready(&mut self, dir: &Path, name: &str) {
+        let ready = dir.join(format!("{name}.ready"));
+        let out = dir.join(format!("{name}.out"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(v) = std::fs::read_to_string(&ready)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            {
+                self.api_url = v["api_url"].as_str().expect("api_url").to_owned();
+                self.s3_url = v["s3_url"].as_str().expect("s3_url").to_owned();
+                self.stdout = std::fs::read_to_string(&out).expect("stdout");
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("mayfly serve ({name}) exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "{name} not ready in 60 s");
+            std::thread::sleep(Duration::from_millis(25));
         }
-        if let Ok(Some(status)) = node.child.try_wait() {
-            panic!("mayfly serve ({name}) exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "{name} not ready in 60 s");
-        std::thread::sleep(Duration::from_millis(25));
     }
 }
 
@@ -118,13 +136,12 @@ async fn fresh_database() -> (String, String, tokio_postgres::Client) {
     (url.to_string(), name, pg)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // The upstream S3: a local-store Mayfly in process, with one bucket for blobs.
+/// The upstream S3: a local-store Mayfly in process, with one bucket for blobs. Returns it,
+/// the `--blobs` URL and its key pair.
+async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
     let upstream = serve::start(
         &ServeConfig {
-            data_dir: dir.path().join("upstream"),
+            data_dir: dir.join("upstream"),
             api_listen: "127.0.0.1:0".parse().expect("addr"),
             s3_listen: "127.0.0.1:0".parse().expect("addr"),
             public_s3_hosts: Vec::new(),
@@ -151,7 +168,13 @@ async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
         up.token_id.as_str().to_owned(),
         up.secret_access_key.expose_secret().to_owned(),
     );
+    (upstream, blobs_url, up_key, up_secret)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (upstream, blobs_url, up_key, up_secret) = upstream(dir.path()).await;
     let (pg_url, db_name, admin) = fresh_database().await;
     let a = start_node(dir.path(), "a", &pg_url, &blobs_url, &up_key, &up_secret);
     let account = banner_field(&a.stdout, "account_id");
@@ -215,6 +238,274 @@ async fn two_nodes_share_postgres_metadata_and_upstream_blobs() {
             .is_empty(),
         "the object's bytes live in the upstream bucket"
     );
+    upstream.shutdown();
+    drop((a, b));
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{db_name}\" WITH (FORCE)"))
+        .await
+        .expect("drop the test database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_on_an_empty_database_bootstrap_once() {
+    const NODES: usize = 4;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (upstream, blobs_url, up_key, up_secret) = upstream(dir.path()).await;
+    let (pg_url, db_name, admin) = fresh_database().await;
+    // Spawn every process before waiting for any: they race on the empty database.
+    let mut nodes: Vec<Node> = (0..NODES)
+        .map(|i| {
+            spawn_node(
+                dir.path(),
+                &format!("n{i}"),
+                &pg_url,
+                &blobs_url,
+                &up_key,
+                &up_secret,
+            )
+        })
+        .collect();
+    for (i, node) in nodes.iter_mut().enumerate() {
+        node.wait_ready(dir.path(), &format!("n{i}"));
+    }
+    let printed: Vec<usize> = (0..NODES)
+        .filter(|i| nodes[*i].stdout.contains("api_token:"))
+        .collect();
+    assert_eq!(
+        printed.len(),
+        1,
+        "exactly one node prints bootstrap credentials; these did: {printed:?}"
+    );
+    let (pg, connection) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(connection);
+    let count = |sql: &'static str| {
+        let pg = &pg;
+        async move {
+            pg.query_one(sql, &[])
+                .await
+                .expect("count")
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM accounts").await, 1);
+    assert_eq!(count("SELECT count(*) FROM tokens").await, 1);
+    assert_eq!(
+        count("SELECT count(*) FROM tokens WHERE permission = 'admin-read-write'").await,
+        1
+    );
+    // Every node serves the one admin token.
+    let token = banner_field(&nodes[printed[0]].stdout, "api_token");
+    let account =
+        mayfly_core::AccountId::parse(&banner_field(&nodes[printed[0]].stdout, "account_id"))
+            .expect("account id");
+    for node in &nodes {
+        client(&node.api_url, &token)
+            .list_buckets(&account, &Default::default())
+            .await
+            .expect("every node authenticates the bootstrap token");
+    }
+    drop(pg);
+    upstream.shutdown();
+    drop(nodes);
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{db_name}\" WITH (FORCE)"))
+        .await
+        .expect("drop the test database");
+}
+
+/// One HTTP/1.1 request to the API (the client crate has no token update): returns the status
+/// and the JSON body.
+async fn api_request(
+    api_url: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = api_url.strip_prefix("http://").expect("http URL");
+    let (host, base) = rest.split_once('/').expect("base path");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = format!(
+        "{method} /{base}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("read response");
+    let text = String::from_utf8(response).expect("utf-8 response");
+    let (head, payload) = text.split_once("\r\n\r\n").expect("response head");
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let payload = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        // Small bodies: one chunk, `<hex>\r\n<data>\r\n0\r\n\r\n`.
+        payload
+            .split_once("\r\n")
+            .map(|(_, rest)| rest.rsplit_once("\r\n0\r\n").map_or(rest, |(d, _)| d))
+            .unwrap_or(payload)
+            .trim_end_matches("\r\n")
+            .to_owned()
+    } else {
+        payload.to_owned()
+    };
+    let json = serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// Writes through `node`'s S3 endpoint into bucket `shared` with temporary credentials.
+async fn write_with(node: &Node, creds: &mayfly_core::TemporaryCredentials) -> bool {
+    use mayfly_store::BlobStore;
+    let config = S3BlobsConfig::parse(&format!("s3://shared?endpoint={}&region=auto", node.s3_url))
+        .expect("node URL");
+    let blobs = S3Blobs::new(
+        &config,
+        &S3Credentials::new(
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.expose_secret(),
+            Some(creds.session_token.expose_secret().to_owned()),
+        ),
+    )
+    .expect("client");
+    blobs
+        .write(bytes_stream(b"probe".to_vec(), 1024))
+        .await
+        .is_ok()
+}
+
+/// Polls writes with `creds` on `node` until one is refused; panics after 1 s. Returns how
+/// long it took.
+async fn refused_within_a_second(
+    node: &Node,
+    creds: &mayfly_core::TemporaryCredentials,
+    what: &str,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        if !write_with(node, creds).await {
+            let took = start.elapsed();
+            println!("{what}: node b refused the child's write after {took:?}");
+            return took;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{what}: node b still accepts the child's write after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parent_changes_on_one_node_bind_children_on_another_within_a_second() {
+    use mayfly_client::{CreateTokenRequest, TempCredentialsRequest};
+    use mayfly_core::{AccessKeyId, Permission};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (upstream, blobs_url, up_key, up_secret) = upstream(dir.path()).await;
+    let (pg_url, db_name, admin) = fresh_database().await;
+    let a = start_node(dir.path(), "a", &pg_url, &blobs_url, &up_key, &up_secret);
+    let b = start_node(dir.path(), "b", &pg_url, &blobs_url, &up_key, &up_secret);
+    let token = banner_field(&a.stdout, "api_token");
+    let account =
+        mayfly_core::AccountId::parse(&banner_field(&a.stdout, "account_id")).expect("account");
+    let on_a = client(&a.api_url, &token);
+    for name in ["shared", "other"] {
+        on_a.create_bucket(
+            &account,
+            &CreateBucketRequest::new(BucketName::parse(name).expect("name")),
+        )
+        .await
+        .expect("bucket");
+    }
+    let shared = BucketName::parse("shared").expect("name");
+    let other = BucketName::parse("other").expect("name");
+
+    // A read-write parent on both buckets and a read-write child on `shared`, minted on a,
+    // whose write works on b.
+    let parent_and_child = || async {
+        let parent = on_a
+            .create_token(
+                &account,
+                &CreateTokenRequest::new("parent", Permission::ObjectReadWrite)
+                    .buckets(vec![shared.clone(), other.clone()]),
+            )
+            .await
+            .expect("parent token");
+        let child = on_a
+            .create_temp_credentials(
+                &account,
+                &TempCredentialsRequest::new(
+                    shared.clone(),
+                    parent.info.id.clone(),
+                    Permission::ObjectReadWrite,
+                ),
+            )
+            .await
+            .expect("child credentials");
+        assert!(write_with(&b, &child).await, "the child writes on node b");
+        (parent.info.id, child)
+    };
+    let put = |id: &AccessKeyId, body: serde_json::Value| {
+        let path = format!("/accounts/{account}/tokens/{id}");
+        let (api, token) = (a.api_url.clone(), token.clone());
+        async move {
+            let (status, answer) = api_request(&api, "PUT", &path, &token, Some(&body)).await;
+            assert_eq!(status, 200, "update on node a: {answer}");
+            answer
+        }
+    };
+    let mut delays = Vec::new();
+
+    // Downgrade: object-read-write -> object-read-only.
+    let (id, child) = parent_and_child().await;
+    put(
+        &id,
+        serde_json::json!({"name": "parent", "permission": "object-read-only", "buckets": ["shared", "other"]}),
+    )
+    .await;
+    delays.push(refused_within_a_second(&b, &child, "downgrade to read-only").await);
+
+    // The child's bucket removed from the parent.
+    let (id, child) = parent_and_child().await;
+    put(
+        &id,
+        serde_json::json!({"name": "parent", "permission": "object-read-write", "buckets": ["other"]}),
+    )
+    .await;
+    delays.push(refused_within_a_second(&b, &child, "bucket removed").await);
+
+    // Disabled.
+    let (id, child) = parent_and_child().await;
+    let answer = put(
+        &id,
+        serde_json::json!({"name": "parent", "permission": "object-read-write", "buckets": ["shared", "other"], "status": "disabled"}),
+    )
+    .await;
+    assert_eq!(answer["result"]["status"], "disabled");
+    delays.push(refused_within_a_second(&b, &child, "disabled").await);
+
+    // Revoked (DELETE).
+    let (id, child) = parent_and_child().await;
+    on_a.revoke_token(&account, &id).await.expect("revoke on a");
+    delays.push(refused_within_a_second(&b, &child, "revoked").await);
+
+    let worst = delays.iter().max().copied().unwrap_or_default();
+    println!("worst delay until node b refused: {worst:?} (all: {delays:?})");
+
     upstream.shutdown();
     drop((a, b));
     admin
