@@ -1,29 +1,34 @@
-//! A real `mayfly serve` in a fresh data directory on port 0, logging at `trace` to a file the
-//! suite reads back for the secret check, plus a tiny management-API client.
+//! The target: a real `mayfly serve` in a fresh data directory on port 0, or a cluster of them
+//! (PostgreSQL metadata, upstream S3 blobs, a round-robin balancer in front), every process
+//! logging at `trace` to a file the suite reads back for the secret check; plus a tiny
+//! management-API client. Both come from `mayfly-e2e`'s harness.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use mayfly_e2e::{Cluster, ClusterOptions, ServerOptions};
 
 use crate::http::{Response, send};
 
-/// The binary under test: `MAYFLY_BIN`, else the workspace's debug build.
-pub fn mayfly_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("MAYFLY_BIN") {
-        return PathBuf::from(p);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../target"));
-    target.join("debug/mayfly")
+pub use mayfly_e2e::mayfly_bin;
+
+/// The environment every server process of the suite runs with.
+fn trace_env() -> Vec<(String, String)> {
+    vec![
+        ("MAYFLY_LOG".into(), "trace".into()),
+        ("RUST_LOG".into(), "trace".into()),
+    ]
 }
 
-/// One running server and its bootstrap admin credentials.
+enum Target {
+    Single(Box<mayfly_e2e::Server>),
+    Cluster(Box<Cluster>),
+}
+
+/// The running target and its bootstrap admin credentials.
 pub struct Server {
-    /// `127.0.0.1:P` of the management API.
+    /// `127.0.0.1:P` of the management API (the balancer's, for a cluster).
     pub api_addr: String,
-    /// `127.0.0.1:Q` of the S3 endpoint (also its `Host`).
+    /// `127.0.0.1:Q` of the S3 endpoint (also its `Host`; the balancer's, for a cluster).
     pub s3_addr: String,
     /// The bootstrap account.
     pub account_id: String,
@@ -33,10 +38,9 @@ pub struct Server {
     pub access_key_id: String,
     /// The admin token's S3 secret.
     pub secret_access_key: String,
-    /// Where the server's stderr (its log) goes.
-    pub log_path: PathBuf,
-    child: Option<Child>,
-    _dir: tempfile::TempDir,
+    /// Where each server process's stderr (its log) goes: one file, or one per node.
+    pub log_paths: Vec<PathBuf>,
+    target: Target,
 }
 
 fn host_of(url: &str) -> String {
@@ -47,82 +51,50 @@ fn host_of(url: &str) -> String {
 impl Server {
     /// `mayfly init` then `mayfly serve` with `MAYFLY_LOG`/`RUST_LOG` = `trace`.
     pub fn start() -> Result<Self, String> {
-        let bin = mayfly_bin();
-        if !bin.exists() {
-            return Err(format!(
-                "{} not found: run `cargo build -p mayfly` first (scripts/test does)",
-                bin.display()
-            ));
-        }
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let data = dir.path().join("data");
-        let out = Command::new(&bin)
-            .args(["init", "--json", "--data-dir"])
-            .arg(&data)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "mayfly init failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let boot: serde_json::Value =
-            serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        let field = |k: &str| boot[k].as_str().map(str::to_owned).ok_or(format!("no {k}"));
-        let ready = dir.path().join("ready.json");
-        let log_path = dir.path().join("serve.log");
-        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-        let child = Command::new(&bin)
-            .args([
-                "serve",
-                "--api-listen",
-                "127.0.0.1:0",
-                "--s3-listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(&data)
-            .arg("--ready-file")
-            .arg(&ready)
-            .env("MAYFLY_LOG", "trace")
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut server = Server {
-            api_addr: String::new(),
-            s3_addr: String::new(),
-            account_id: field("account_id")?,
-            api_token: field("api_token")?,
-            access_key_id: field("access_key_id")?,
-            secret_access_key: field("secret_access_key")?,
-            log_path,
-            child: Some(child),
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&ready)
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-            {
-                server.api_addr = host_of(v["api_url"].as_str().unwrap_or_default());
-                server.s3_addr = host_of(v["s3_url"].as_str().unwrap_or_default());
-                return Ok(server);
-            }
-            if let Some(status) = server
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(format!("mayfly serve exited early: {status}"));
-            }
-            if Instant::now() > deadline {
-                return Err("mayfly serve not ready after 30 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let srv = mayfly_e2e::Server::start_with(&ServerOptions {
+            env: trace_env(),
+            log_to_file: true,
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        Ok(Server {
+            api_addr: host_of(&srv.api_url),
+            s3_addr: host_of(&srv.s3_url),
+            account_id: srv.account_id.clone(),
+            api_token: srv.api_token.clone(),
+            access_key_id: srv.access_key_id.clone(),
+            secret_access_key: srv.secret_access_key.clone(),
+            log_paths: srv.log_path().map(PathBuf::from).into_iter().collect(),
+            target: Target::Single(Box::new(srv)),
+        })
+    }
+
+    /// A cluster of `nodes` PostgreSQL-backed nodes (needs `MAYFLY_TEST_PG_URL`), each
+    /// logging at `trace` to a file of its own; addresses are the balancers'.
+    pub fn start_cluster(nodes: usize) -> Result<Self, String> {
+        let cluster = Cluster::start_with(&ClusterOptions {
+            nodes,
+            env: trace_env(),
+            shared_log: None,
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        Ok(Server {
+            api_addr: host_of(&cluster.api_url),
+            s3_addr: cluster.s3_host.clone(),
+            account_id: cluster.account_id.clone(),
+            api_token: cluster.api_token.clone(),
+            access_key_id: cluster.access_key_id.clone(),
+            secret_access_key: cluster.secret_access_key.clone(),
+            log_paths: cluster.nodes.iter().map(|n| n.log_path.clone()).collect(),
+            target: Target::Cluster(Box::new(cluster)),
+        })
+    }
+
+    /// For a cluster, the connections each node received through the balancers,
+    /// `(api, s3)`; `None` for a single server.
+    pub fn connections(&self) -> Option<Vec<(u64, u64)>> {
+        match &self.target {
+            Target::Single(_) => None,
+            Target::Cluster(c) => Some(c.connections()),
         }
     }
 
@@ -139,31 +111,15 @@ impl Server {
         send(&self.api_addr, req.as_bytes())
     }
 
-    /// Stops the server (SIGKILL is fine: the log is flushed per line).
+    /// Stops every server process with SIGTERM (its log is complete afterwards).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+        match &mut self.target {
+            Target::Single(s) => {
+                let _ = s.stop();
             }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            Target::Cluster(c) => {
+                let _ = c.stop();
+            }
         }
     }
 }

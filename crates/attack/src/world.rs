@@ -57,12 +57,25 @@ pub struct World {
 }
 
 impl World {
-    /// Starts the server and plants the fixtures.
+    /// Starts one server and plants the fixtures.
     pub fn start() -> World {
-        let srv = match Server::start() {
-            Ok(s) => s,
+        match Server::start() {
+            Ok(s) => Self::on(s),
             Err(e) => panic!("cannot start mayfly: {e}"),
-        };
+        }
+    }
+
+    /// Starts a two-node cluster behind a balancer (needs `MAYFLY_TEST_PG_URL`) and plants
+    /// the fixtures through it.
+    pub fn start_cluster() -> World {
+        match Server::start_cluster(2) {
+            Ok(s) => Self::on(s),
+            Err(e) => panic!("cannot start a mayfly cluster: {e}"),
+        }
+    }
+
+    /// Plants the fixtures on a started target.
+    pub fn on(srv: Server) -> World {
         let admin = Creds {
             access_key: srv.access_key_id.clone(),
             secret: srv.secret_access_key.clone(),

@@ -1,6 +1,7 @@
 //! The adversarial suite: one real server with trace logging, every attack class against it
-//! along every auth path, then the log scan and the class × path report. One test, so that the
-//! log scan covers every request the suite sent.
+//! along every auth path, then the log scan and the class × path report; then all of it again
+//! against a two-node cluster behind a balancer. One test per target, so that the log scan
+//! covers every request the suite sent to it.
 
 mod attack;
 
@@ -81,7 +82,21 @@ fn setup(w: &mut World) -> Fx {
 
 #[test]
 fn no_request_escapes_its_credential() {
-    let mut w = World::start();
+    run_suite(World::start(), "one server");
+}
+
+/// The same suite against two PostgreSQL-backed nodes behind a round-robin balancer (every
+/// request is a new connection, so consecutive requests alternate nodes); the log check scans
+/// each node's trace log. Needs `MAYFLY_TEST_PG_URL` (`scripts/pg-test-server run ...`).
+#[test]
+fn no_request_escapes_its_credential_on_a_cluster() {
+    run_suite(
+        World::start_cluster(),
+        "a two-node cluster behind a balancer",
+    );
+}
+
+fn run_suite(mut w: World, target: &str) {
     let fx = setup(&mut w);
     attack::prefix::run(&mut w, &fx);
     attack::encoding::run(&mut w, &fx);
@@ -96,8 +111,17 @@ fn no_request_escapes_its_credential() {
     attack::mixup::run(&mut w, &fx);
     attack::parent::run(&mut w, &fx);
     attack::oracle::run(&mut w, &fx);
+    let connections = w.srv.connections();
     w.srv.stop();
     attack::logs::run(&mut w);
+    if let Some(c) = &connections {
+        // Every node took part: a suite that only reached one would prove nothing more.
+        let all = c.iter().all(|&(api, s3)| api > 0 && s3 > 0);
+        w.tally.record_extra(
+            all,
+            &format!("cluster: a node received no traffic through the balancers: {c:?}"),
+        );
+    }
 
     let report = w.tally.report();
     for f in &w.tally.failures {
@@ -106,8 +130,12 @@ fn no_request_escapes_its_credential() {
     for e in &w.tally.escapes {
         eprintln!("ESCAPE {e}");
     }
-    println!("{report}");
-    eprintln!("{report}");
+    let header = match &connections {
+        Some(c) => format!("attack target: {target}; connections per node (api, s3): {c:?}"),
+        None => format!("attack target: {target}"),
+    };
+    println!("{header}\n{report}");
+    eprintln!("{header}\n{report}");
     let (_, failed, escapes, server_errors) = w.tally.totals();
     assert_eq!(escapes, 0, "requests escaped their credential");
     assert_eq!(server_errors, 0, "5xx answers");

@@ -7,11 +7,24 @@ use std::collections::BTreeSet;
 use mayfly_attack::world::World;
 
 pub(crate) fn run(w: &mut World) {
-    let log = std::fs::read_to_string(&w.srv.log_path).unwrap_or_default();
+    // One log per server process (one per node for a cluster): each must have seen traffic.
+    let mut log = String::new();
+    for path in w.srv.log_paths.clone() {
+        let one = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines = one.lines().count();
+        w.tally.record_extra(
+            lines > 100,
+            &format!(
+                "log check: the trace log {} has only {lines} lines",
+                path.display()
+            ),
+        );
+        log.push_str(&one);
+    }
     let lines = log.lines().count();
     w.tally.record_extra(
-        lines > 100,
-        &format!("log check: the trace log has only {lines} lines"),
+        !w.srv.log_paths.is_empty(),
+        "log check: the server wrote no log file",
     );
     // Hex runs of 40+ chars and base64ish runs of 40+ chars: every candidate secret token.
     let mut runs: BTreeSet<&str> = BTreeSet::new();
