@@ -513,3 +513,170 @@ async fn parent_changes_on_one_node_bind_children_on_another_within_a_second() {
         .await
         .expect("drop the test database");
 }
+
+/// `mayfly serve` with only the given arguments and environment (nothing inherited from the
+/// helpers above), stdout and stderr to `<name>.out` / `<name>.err`.
+fn spawn_configured(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Node {
+    let child = Command::new(env!("CARGO_BIN_EXE_mayfly"))
+        .arg("serve")
+        .args(args)
+        .arg("--ready-file")
+        .arg(dir.join(format!("{name}.ready")))
+        .env_remove("MAYFLY_METADATA")
+        .env_remove("MAYFLY_BLOBS")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).expect("stdout file"))
+        .stderr(std::fs::File::create(dir.join(format!("{name}.err"))).expect("stderr file"))
+        .spawn()
+        .expect("spawn mayfly serve");
+    Node {
+        child,
+        api_url: String::new(),
+        s3_url: String::new(),
+        stdout: String::new(),
+    }
+}
+
+/// A throwaway PostgreSQL with `ssl=on` (scripts/pg-test-server start DIR --tls), stopped on
+/// drop.
+struct TlsPg {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl TlsPg {
+    fn start(dir: &Path) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg-test-server");
+        let dir = dir.join("tls-pg");
+        let out = Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg("--tls")
+            .output()
+            .expect("run scripts/pg-test-server (needs PostgreSQL's server binaries and openssl)");
+        assert!(
+            out.status.success(),
+            "pg-test-server start --tls: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned();
+        Self { dir, url }
+    }
+}
+
+impl Drop for TlsPg {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg-test-server");
+        let _ = Command::new(script).arg("stop").arg(&self.dir).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_settings_from_file_env_and_flags_reach_postgres_and_secrets_stay_out_of_logs() {
+    const PASSWORD: &str = "pw-never-logged-7b";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (upstream, blobs_url, up_key, up_secret) = upstream(dir.path()).await;
+    let pg = TlsPg::start(dir.path());
+    // Trust auth ignores the password; it is here to prove it never reaches a log line.
+    let url = pg.url.replacen(
+        "postgres://mayfly@",
+        &format!("postgres://mayfly:{PASSWORD}@"),
+        1,
+    );
+    let ca = pg.dir.join("tls/ca.pem");
+    let other_ca = pg.dir.join("tls/other-ca.pem");
+    let config = dir.path().join("mayfly.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "api_listen = \"127.0.0.1:0\"\ns3_listen = \"127.0.0.1:0\"\nlog_format = \"json\"\n\
+             metadata = \"{url}\"\nblobs = \"{blobs_url}\"\nblobs_access_key_id = \"{up_key}\"\n\
+             blobs_secret_access_key = \"{up_secret}\"\npg_pool_size = 3\n\
+             pg_connect_timeout = 5\npg_sslmode = \"verify-full\"\npg_ssl_root_cert = \"{}\"\n",
+            ca.display()
+        ),
+    )
+    .expect("config file");
+    let config = config.to_str().expect("utf-8 path");
+    let data = |n: &str| dir.path().join(n).display().to_string();
+    let logs = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}.err"))).unwrap_or_default()
+            + &std::fs::read_to_string(dir.path().join(format!("{name}.out"))).unwrap_or_default()
+    };
+    let assert_no_secrets = |name: &str| {
+        let text = logs(name);
+        assert!(
+            !text.contains(PASSWORD),
+            "{name}: the PostgreSQL password was logged"
+        );
+        assert!(
+            !text.contains(&up_secret),
+            "{name}: the blob secret was logged"
+        );
+    };
+
+    // Everything from the file: verify-full against the right CA connects over TLS.
+    let mut a = spawn_configured(
+        dir.path(),
+        "file",
+        &["--config", config, "--data-dir", &data("file")],
+        &[("MAYFLY_LOG", "debug")],
+    );
+    a.wait_ready(dir.path(), "file");
+    let log = logs("file");
+    assert!(
+        log.contains("\"pg_tls\":true") && log.contains("\"pg_sslmode\":\"verify-full\""),
+        "the startup log reports TLS to PostgreSQL: {log}"
+    );
+    assert!(log.contains("***"), "the URL is logged redacted");
+    assert!(a.stdout.contains("api_token:"), "the first node bootstraps");
+    assert_no_secrets("file");
+    drop(a);
+
+    // The environment beats the file: an unrelated CA, so the node refuses to start.
+    let mut refused = spawn_configured(
+        dir.path(),
+        "env",
+        &["--config", config, "--data-dir", &data("env")],
+        &[("MAYFLY_PG_SSL_ROOT_CERT", other_ca.to_str().expect("path"))],
+    );
+    let status = tokio::task::spawn_blocking(move || refused.child.wait().map(|s| (s, refused)))
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(
+        !status.0.success(),
+        "verify-full with a foreign CA must not start"
+    );
+    let log = logs("env");
+    assert!(
+        log.contains("certificate"),
+        "the error says the certificate was refused: {log}"
+    );
+    assert_no_secrets("env");
+    println!("refused start: {}", log.lines().last().unwrap_or_default());
+
+    // A flag beats the environment: the right CA again, and it serves.
+    let mut b = spawn_configured(
+        dir.path(),
+        "flag",
+        &[
+            "--config",
+            config,
+            "--data-dir",
+            &data("flag"),
+            "--pg-ssl-root-cert",
+            ca.to_str().expect("path"),
+        ],
+        &[("MAYFLY_PG_SSL_ROOT_CERT", other_ca.to_str().expect("path"))],
+    );
+    b.wait_ready(dir.path(), "flag");
+    assert!(!b.stdout.contains("api_token:"), "no second bootstrap");
+    assert_no_secrets("flag");
+    drop(b);
+    upstream.shutdown();
+}
