@@ -143,9 +143,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(
             "/{account_id}/tokens/{token_id}",
-            get(tokens::get)
-                .put(tokens::update)
-                .delete(tokens::revoke),
+            get(tokens::get).put(tokens::update).delete(tokens::revoke),
         );
     let v4 = Router::new()
         .nest("/accounts", accounts)

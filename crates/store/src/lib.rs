@@ -53,6 +53,5 @@ pub use query::{
 pub use records::{
     AccountRecord, BlobRef, BucketRecord, ChecksumAlgorithm, ChecksumType, Checksums, HttpHeaders,
     Jurisdiction, ObjectPart, ObjectRecord, PartRecord, TokenRecord, TokenStatus, TokenUpdate,
-    UnknownName,
-    UploadRecord,
+    UnknownName, UploadRecord,
 };
