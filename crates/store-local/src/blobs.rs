@@ -10,20 +10,26 @@
 //! directory, which [`crate::LocalStore`] guarantees with a lock file.
 
 use std::fs::{self, File};
-use std::io::{self, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use mayfly_store::{BlobId, BlobStore, BlobWritten, ByteStream, Entity, READ_CHUNK, StoreError};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 
-/// Bytes gathered before each file write, to keep blocking-pool round trips few.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// Bytes gathered before each file write. While one buffer is written on a blocking thread
+/// the next one is gathered (and hashed by the caller's stream), so disk and CPU overlap.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// Bytes read from the file per blocking call. Each read fills a fresh, never-zeroed buffer
+/// that is handed out as [`READ_CHUNK`] slices (no copy); the next read runs while the
+/// slices of the current one are being sent.
+const READ_AHEAD: usize = 1024 * 1024;
 
 /// Filesystem blob store.
 #[derive(Clone, Debug)]
@@ -32,23 +38,143 @@ pub struct LocalBlobs {
     swept: usize,
 }
 
-/// Removes a temp file unless disarmed (the write failed or its future was dropped).
+/// The temp file of one write, shared by the write future and its blocking tasks.
+struct Temp {
+    path: PathBuf,
+    /// The write future was dropped or failed: the file must not be (re)created.
+    abandoned: bool,
+    /// Renamed into place: nothing to remove.
+    kept: bool,
+}
+
+/// Removes the temp file unless disarmed (the write failed or its future was dropped).
+/// Creation happens under the same lock, so a blocking task that runs after the drop cannot
+/// leave a file behind.
 struct TempGuard {
-    path: Option<PathBuf>,
+    temp: Arc<Mutex<Temp>>,
+}
+
+impl TempGuard {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            temp: Arc::new(Mutex::new(Temp {
+                path,
+                abandoned: false,
+                kept: false,
+            })),
+        }
+    }
+
+    fn disarm(&self) {
+        self.temp
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .kept = true;
+    }
 }
 
 impl Drop for TempGuard {
     fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
+        let mut temp = self.temp.lock().unwrap_or_else(PoisonError::into_inner);
+        if !temp.kept {
+            temp.abandoned = true;
             // Best effort: whatever is left is removed by the next startup sweep.
-            let _ = fs::remove_file(path);
+            let _ = fs::remove_file(&temp.path);
         }
     }
+}
+
+/// Creates the temp file unless its write was already abandoned.
+fn create_temp(temp: &Mutex<Temp>) -> io::Result<File> {
+    let temp = temp.lock().unwrap_or_else(PoisonError::into_inner);
+    if temp.abandoned {
+        return Err(io::Error::other("blob write abandoned"));
+    }
+    File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp.path)
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    joined(tokio::task::spawn_blocking(f).await)
+}
+
+fn joined<T>(r: Result<Result<T, StoreError>, tokio::task::JoinError>) -> Result<T, StoreError> {
+    r.map_err(|err| StoreError::Backend(format!("blocking task failed: {err}")))?
+}
+
+/// Reads exactly `n` bytes at the file's position into a new buffer, without zeroing it first
+/// (`read_to_end` reads into the spare capacity).
+fn read_exact_new(file: &mut File, n: usize) -> io::Result<Bytes> {
+    let mut buf = Vec::with_capacity(n);
+    file.take(n as u64).read_to_end(&mut buf)?;
+    if buf.len() < n {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "blob shorter than expected",
+        ));
+    }
+    Ok(Bytes::from(buf))
+}
+
+type ReadAhead = JoinHandle<io::Result<(File, Bytes)>>;
+
+/// A blob being streamed out: the current buffer, handed out in slices, and the next read.
+struct Reader {
+    buffered: Bytes,
+    next: Option<ReadAhead>,
+    /// Bytes not yet read from the file (excluding `buffered` and the read in flight).
+    left: u64,
+}
+
+impl Reader {
+    fn new(file: File, first: Bytes, left: u64) -> Self {
+        let mut reader = Self {
+            buffered: first,
+            next: None,
+            left,
+        };
+        reader.read_ahead(file);
+        reader
+    }
+
+    /// Starts the next file read, if any bytes are left.
+    fn read_ahead(&mut self, mut file: File) {
+        if self.left == 0 {
+            return;
+        }
+        let want = usize::try_from(self.left)
+            .unwrap_or(READ_AHEAD)
+            .min(READ_AHEAD);
+        self.left -= want as u64;
+        self.next = Some(tokio::task::spawn_blocking(move || {
+            let bytes = read_exact_new(&mut file, want)?;
+            Ok((file, bytes))
+        }));
+    }
+
+    async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if self.buffered.is_empty() {
+            let Some(pending) = self.next.take() else {
+                return Ok(None);
+            };
+            let (file, bytes) = pending.await.map_err(io::Error::other)??;
+            self.buffered = bytes;
+            self.read_ahead(file);
+        }
+        let n = self.buffered.len().min(READ_CHUNK);
+        Ok(Some(self.buffered.split_to(n)))
+    }
+}
+
+type WriteInFlight = JoinHandle<Result<(File, Vec<u8>), StoreError>>;
 
 fn is_shard_name(name: &str) -> bool {
     name.len() == 2
@@ -102,31 +228,34 @@ impl LocalBlobs {
         self.root.join("tmp")
     }
 
-    async fn write_temp(path: &Path, mut body: ByteStream) -> Result<u64, StoreError> {
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .await?;
+    /// Streams `body` into the temp file, one buffer on disk while the next is gathered.
+    /// Returns the open file (everything written but the returned tail) and the size.
+    async fn write_temp(
+        guard: &TempGuard,
+        mut body: ByteStream,
+    ) -> Result<(File, Vec<u8>, u64), StoreError> {
+        let temp = Arc::clone(&guard.temp);
+        // Created on a blocking thread while the first bytes arrive.
+        let mut in_flight: WriteInFlight =
+            tokio::task::spawn_blocking(move || Ok((create_temp(&temp)?, Vec::new())));
+        let mut buf: Vec<u8> = Vec::new();
         let mut size = 0u64;
-        let mut buf: Vec<u8> = Vec::with_capacity(WRITE_BUFFER);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(StoreError::Body)?;
             size += chunk.len() as u64;
-            if buf.len() + chunk.len() > WRITE_BUFFER && !buf.is_empty() {
-                file.write_all(&buf).await?;
-                buf.clear();
-            }
-            if chunk.len() >= WRITE_BUFFER {
-                file.write_all(&chunk).await?;
-            } else {
-                buf.extend_from_slice(&chunk);
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= WRITE_BUFFER {
+                let (mut file, spare) = joined((&mut in_flight).await)?;
+                let mut full = std::mem::replace(&mut buf, spare);
+                in_flight = tokio::task::spawn_blocking(move || {
+                    file.write_all(&full)?;
+                    full.clear();
+                    Ok((file, full))
+                });
             }
         }
-        file.write_all(&buf).await?;
-        file.flush().await?;
-        file.sync_all().await?;
-        Ok(size)
+        let (file, _) = joined(in_flight.await)?;
+        Ok((file, buf, size))
     }
 }
 
@@ -134,63 +263,62 @@ impl LocalBlobs {
 impl BlobStore for LocalBlobs {
     async fn write(&self, body: ByteStream) -> Result<BlobWritten, StoreError> {
         let id = BlobId::random();
-        let temp = self.temp_dir().join(format!("{id}.tmp"));
-        let mut guard = TempGuard {
-            path: Some(temp.clone()),
-        };
-        let size = Self::write_temp(&temp, body).await?;
+        let guard = TempGuard::new(self.temp_dir().join(format!("{id}.tmp")));
+        let (mut file, tail, size) = Self::write_temp(&guard, body).await?;
+        let temp = Arc::clone(&guard.temp);
         let (shard, dest) = (self.shard(&id), self.path(&id));
-        tokio::task::spawn_blocking(move || {
-            fs::rename(&temp, &dest)?;
+        // The last bytes, fsync, rename and directory fsync: one blocking call.
+        blocking(move || {
+            file.write_all(&tail)?;
+            file.sync_all()?;
+            drop(file);
+            let path = temp
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .path
+                .clone();
+            fs::rename(&path, &dest)?;
             if let Err(err) = sync_dir(&shard) {
                 // Not durable: do not hand out an id that might vanish after a power loss.
                 let _ = fs::remove_file(&dest);
-                return Err(err);
+                return Err(err.into());
             }
             Ok(())
         })
-        .await
-        .map_err(|err| StoreError::Backend(format!("blocking task failed: {err}")))??;
-        guard.path = None;
+        .await?;
+        guard.disarm();
         Ok(BlobWritten { id, size })
     }
 
     async fn read(&self, id: &BlobId, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
-        let mut file = match tokio::fs::File::open(self.path(id)).await {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound(Entity::Blob));
+        let path = self.path(id);
+        // Open, size, seek and the first read in one blocking call: a small blob is served
+        // without any further hop.
+        let (file, first, left) = blocking(move || {
+            let mut file = match File::open(&path) {
+                Ok(file) => file,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    return Err(StoreError::NotFound(Entity::Blob));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let size = file.metadata()?.len();
+            let range = range.unwrap_or(0..size);
+            if range.start > range.end || range.end > size {
+                return Err(StoreError::InvalidRange);
             }
-            Err(err) => return Err(err.into()),
-        };
-        let size = file.metadata().await?.len();
-        let range = range.unwrap_or(0..size);
-        if range.start > range.end || range.end > size {
-            return Err(StoreError::InvalidRange);
-        }
-        file.seek(SeekFrom::Start(range.start)).await?;
-        let chunks = stream::try_unfold(
-            (file, range.end - range.start),
-            |(mut file, left)| async move {
-                if left == 0 {
-                    return Ok(None);
-                }
-                let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
-                let mut buf = vec![0u8; want];
-                let mut filled = 0;
-                while filled < want {
-                    let n = file.read(&mut buf[filled..]).await?;
-                    if n == 0 {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "blob shorter than expected",
-                        ));
-                    }
-                    filled += n;
-                }
-                Ok(Some((Bytes::from(buf), (file, left - want as u64))))
-            },
-        );
+            if range.start > 0 {
+                file.seek(SeekFrom::Start(range.start))?;
+            }
+            let len = range.end - range.start;
+            let want = usize::try_from(len).unwrap_or(READ_AHEAD).min(READ_AHEAD);
+            let first = read_exact_new(&mut file, want)?;
+            Ok((file, first, len - want as u64))
+        })
+        .await?;
+        let chunks = stream::try_unfold(Reader::new(file, first, left), |mut r| async move {
+            Ok(r.next_chunk().await?.map(|chunk| (chunk, r)))
+        });
         Ok(Box::pin(chunks))
     }
 
