@@ -120,10 +120,77 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-struct Hashing {
+/// Bytes gathered before they are hashed on a blocking thread.
+const HASH_BATCH: usize = 1024 * 1024;
+
+/// The MD5 (ETag) and the client checksums of a body.
+struct Digests {
     md5: s3s::crypto::Md5,
     hasher: ChecksumHasher,
+}
+
+impl Digests {
+    fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        self.hasher.update(data);
+    }
+}
+
+/// Hashes a body as it streams by. Batches of [`HASH_BATCH`] bytes are hashed on a blocking
+/// thread while the next batch arrives (and the previous one is written by the blob store),
+/// one batch in flight at a time, so no thread ever waits on the network; what is left at the
+/// end (all of a small body) is hashed inline.
+struct Hashing {
+    /// `None` while a batch is in flight.
+    idle: Option<Digests>,
+    in_flight: Option<tokio::task::JoinHandle<Digests>>,
+    batch: Vec<Bytes>,
+    batched: usize,
     count: u64,
+}
+
+impl Hashing {
+    fn new(digests: Digests) -> Self {
+        Self {
+            idle: Some(digests),
+            in_flight: None,
+            batch: Vec::new(),
+            batched: 0,
+            count: 0,
+        }
+    }
+
+    async fn digests(&mut self) -> Result<Digests, IngestError> {
+        match self.in_flight.take() {
+            Some(job) => job.await.map_err(|_| IngestError::Body),
+            None => self.idle.take().ok_or(IngestError::Body),
+        }
+    }
+
+    async fn update(&mut self, bytes: &Bytes) -> Result<(), IngestError> {
+        self.batched += bytes.len();
+        self.batch.push(bytes.clone());
+        if self.batched >= HASH_BATCH {
+            let mut digests = self.digests().await?;
+            let batch = std::mem::take(&mut self.batch);
+            self.batched = 0;
+            self.in_flight = Some(tokio::task::spawn_blocking(move || {
+                for b in &batch {
+                    digests.update(b);
+                }
+                digests
+            }));
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<(Digests, u64), IngestError> {
+        let mut digests = self.digests().await?;
+        for b in &self.batch {
+            digests.update(b);
+        }
+        Ok((digests, self.count))
+    }
 }
 
 type Outcome = Arc<Mutex<Option<(String, Checksums, u64)>>>;
@@ -158,11 +225,10 @@ pub(crate) async fn ingest(
     algs.sort();
     algs.dedup();
 
-    let state = Hashing {
+    let state = Hashing::new(Digests {
         md5: s3s::crypto::Md5::new(),
         hasher: hasher_for(&algs),
-        count: 0,
-    };
+    });
     let outcome: Outcome = Arc::default();
     let slot = Arc::clone(&outcome);
     let inner: StreamingBlob = body.unwrap_or_else(|| {
@@ -189,8 +255,12 @@ pub(crate) async fn ingest(
                                 (inner, None, expected, content_md5),
                             ));
                         }
-                        st.md5.update(&bytes);
-                        st.hasher.update(&bytes);
+                        if let Err(err) = st.update(&bytes).await {
+                            return Some((
+                                Err(std::io::Error::other(err)),
+                                (inner, None, expected, content_md5),
+                            ));
+                        }
                         Some((Ok(bytes), (inner, state, expected, content_md5)))
                     }
                     Some(Err(e)) => {
@@ -202,7 +272,17 @@ pub(crate) async fn ingest(
                     }
                     None => {
                         let st = state.take()?;
-                        match verify_end(st, declared, &expected, content_md5.as_deref()) {
+                        let verdict = match st.finish().await {
+                            Ok((digests, count)) => verify_end(
+                                digests,
+                                count,
+                                declared,
+                                &expected,
+                                content_md5.as_deref(),
+                            ),
+                            Err(err) => Err(err),
+                        };
+                        match verdict {
                             Ok(done) => {
                                 if let Ok(mut s) = slot.lock() {
                                     *s = Some(done);
@@ -277,12 +357,13 @@ pub(crate) fn verify_buffer(
 }
 
 fn verify_end(
-    st: Hashing,
+    st: Digests,
+    count: u64,
     declared: Option<u64>,
     expected: &Expected,
     content_md5: Option<&[u8]>,
 ) -> Result<(String, Checksums, u64), IngestError> {
-    if declared.is_some_and(|d| d != st.count) {
+    if declared.is_some_and(|d| d != count) {
         return Err(IngestError::LengthMismatch);
     }
     let md5 = st.md5.finalize();
@@ -312,7 +393,7 @@ fn verify_end(
         }
     }
     stored.retain(|_, v| !v.is_empty());
-    Ok((hex(md5.as_slice()), stored, st.count))
+    Ok((hex(md5.as_slice()), stored, count))
 }
 
 /// Recognises the s3s stream failures worth a specific S3 code. s3s's stream error types are
