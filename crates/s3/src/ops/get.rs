@@ -12,6 +12,7 @@ use super::{
     bucket_id, caller, checksum_fields, etag, parse_http_date, s3_checksum_type, size_i64,
     timestamp_ms, want_checksums,
 };
+use crate::context::Identity;
 use crate::error::store;
 use crate::state::S3State;
 
@@ -118,41 +119,146 @@ fn meta_of(obj: &ObjectRecord, range: Option<&Range<u64>>) -> Meta {
     }
 }
 
-pub(super) async fn head_object(
+/// What HeadObject and GetObject ask for: the same fields in two s3s input types.
+struct Ask {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+    range: Option<dto::Range>,
+    part_number: Option<i32>,
+    checksum_mode: Option<dto::ChecksumMode>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    content_type: Option<String>,
+    expires: Option<Timestamp>,
+}
+
+macro_rules! ask_of {
+    ($i:expr) => {
+        Ask {
+            if_match: $i.if_match,
+            if_none_match: $i.if_none_match,
+            if_modified_since: $i.if_modified_since,
+            if_unmodified_since: $i.if_unmodified_since,
+            range: $i.range,
+            part_number: $i.part_number,
+            checksum_mode: $i.checksum_mode,
+            cache_control: $i.response_cache_control,
+            content_disposition: $i.response_content_disposition,
+            content_encoding: $i.response_content_encoding,
+            content_language: $i.response_content_language,
+            content_type: $i.response_content_type,
+            expires: $i.response_expires,
+        }
+    };
+}
+
+/// The response fields HeadObject and GetObject share, computed once.
+struct Head {
+    accept_ranges: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    content_type: Option<String>,
+    expires: Option<Timestamp>,
+    content_length: Option<i64>,
+    content_range: Option<String>,
+    e_tag: Option<dto::ETag>,
+    last_modified: Option<Timestamp>,
+    metadata: Option<dto::Metadata>,
+    parts_count: Option<i32>,
+    checksum_type: Option<dto::ChecksumType>,
+    checksum_crc32: Option<String>,
+    checksum_crc32c: Option<String>,
+    checksum_crc64nvme: Option<String>,
+    checksum_sha1: Option<String>,
+    checksum_sha256: Option<String>,
+}
+
+/// Fills an s3s output type from a [`Head`] (plus any extra fields, such as the body).
+macro_rules! output_of {
+    ($ty:path, $h:expr $(, $field:ident: $value:expr)*) => {{
+        let h: Head = $h;
+        $ty {
+            $($field: $value,)*
+            accept_ranges: h.accept_ranges,
+            cache_control: h.cache_control,
+            content_disposition: h.content_disposition,
+            content_encoding: h.content_encoding,
+            content_language: h.content_language,
+            content_type: h.content_type,
+            expires: h.expires,
+            content_length: h.content_length,
+            content_range: h.content_range,
+            e_tag: h.e_tag,
+            last_modified: h.last_modified,
+            metadata: h.metadata,
+            parts_count: h.parts_count,
+            checksum_type: h.checksum_type,
+            checksum_crc32: h.checksum_crc32,
+            checksum_crc32c: h.checksum_crc32c,
+            checksum_crc64nvme: h.checksum_crc64nvme,
+            checksum_sha1: h.checksum_sha1,
+            checksum_sha256: h.checksum_sha256,
+            ..Default::default()
+        }
+    }};
+}
+
+/// Looks the object up, applies the conditionals and resolves the range.
+async fn resolve(
     state: &S3State,
-    req: S3Request<dto::HeadObjectInput>,
-) -> S3Result<S3Response<dto::HeadObjectOutput>> {
-    let id = caller(&req)?;
-    let bucket = bucket_id(&id, &req.input.bucket)?;
-    let i = req.input;
-    let obj = state
-        .meta
-        .get_object(&bucket, &i.key)
-        .await
-        .map_err(store)?;
+    id: &Identity,
+    bucket: &str,
+    key: &str,
+    ask: &Ask,
+) -> S3Result<(ObjectRecord, Option<Range<u64>>)> {
+    let bucket = bucket_id(id, bucket)?;
+    let obj = state.meta.get_object(&bucket, key).await.map_err(store)?;
     check_conditions(
         &obj,
         &Conditions {
-            if_match: i.if_match.as_ref(),
-            if_none_match: i.if_none_match.as_ref(),
-            if_modified_since: i.if_modified_since.as_ref(),
-            if_unmodified_since: i.if_unmodified_since.as_ref(),
+            if_match: ask.if_match.as_ref(),
+            if_none_match: ask.if_none_match.as_ref(),
+            if_modified_since: ask.if_modified_since.as_ref(),
+            if_unmodified_since: ask.if_unmodified_since.as_ref(),
         },
     )?;
-    let range = resolve_range(&obj, i.range.as_ref(), i.part_number)?;
-    let m = meta_of(&obj, range.as_ref());
-    let sums = want_checksums(i.checksum_mode.as_ref(), m.whole && i.part_number.is_none())
-        .then(|| checksum_fields(&obj.checksums));
+    let range = resolve_range(&obj, ask.range.as_ref(), ask.part_number)?;
+    Ok((obj, range))
+}
+
+/// The shared response fields: stored headers unless a `response-*` override replaces them,
+/// length and range, checksums when asked for the whole object.
+fn head_of(obj: ObjectRecord, range: Option<&Range<u64>>, ask: Ask) -> Head {
+    let m = meta_of(&obj, range);
+    let sums = want_checksums(
+        ask.checksum_mode.as_ref(),
+        m.whole && ask.part_number.is_none(),
+    )
+    .then(|| checksum_fields(&obj.checksums));
+    let checksum_type = sums
+        .as_ref()
+        .filter(|_| !obj.checksums.is_empty())
+        .map(|_| s3_checksum_type(obj.checksum_type));
     let h = obj.headers;
-    Ok(S3Response::new(dto::HeadObjectOutput {
+    let (crc32, crc32c, crc64nvme, sha1, sha256) = match sums {
+        Some(s) => (s.crc32, s.crc32c, s.crc64nvme, s.sha1, s.sha256),
+        None => (None, None, None, None, None),
+    };
+    Head {
         accept_ranges: Some("bytes".to_owned()),
-        cache_control: i.response_cache_control.or(h.cache_control),
-        content_disposition: i.response_content_disposition.or(h.content_disposition),
-        content_encoding: i.response_content_encoding.or(h.content_encoding),
-        content_language: i.response_content_language.or(h.content_language),
-        content_type: i.response_content_type.or(h.content_type),
-        expires: i
-            .response_expires
+        cache_control: ask.cache_control.or(h.cache_control),
+        content_disposition: ask.content_disposition.or(h.content_disposition),
+        content_encoding: ask.content_encoding.or(h.content_encoding),
+        content_language: ask.content_language.or(h.content_language),
+        content_type: ask.content_type.or(h.content_type),
+        expires: ask
+            .expires
             .or_else(|| h.expires.as_deref().and_then(parse_http_date)),
         content_length: Some(m.content_length),
         content_range: m.content_range,
@@ -163,18 +269,26 @@ pub(super) async fn head_object(
             .blob
             .parts_count()
             .and_then(|n| i32::try_from(n).ok())
-            .filter(|_| i.part_number.is_some()),
-        checksum_type: sums
-            .as_ref()
-            .filter(|_| !obj.checksums.is_empty())
-            .map(|_| s3_checksum_type(obj.checksum_type)),
-        checksum_crc32: sums.as_ref().and_then(|s| s.crc32.clone()),
-        checksum_crc32c: sums.as_ref().and_then(|s| s.crc32c.clone()),
-        checksum_crc64nvme: sums.as_ref().and_then(|s| s.crc64nvme.clone()),
-        checksum_sha1: sums.as_ref().and_then(|s| s.sha1.clone()),
-        checksum_sha256: sums.as_ref().and_then(|s| s.sha256.clone()),
-        ..Default::default()
-    }))
+            .filter(|_| ask.part_number.is_some()),
+        checksum_type,
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_crc64nvme: crc64nvme,
+        checksum_sha1: sha1,
+        checksum_sha256: sha256,
+    }
+}
+
+pub(super) async fn head_object(
+    state: &S3State,
+    req: S3Request<dto::HeadObjectInput>,
+) -> S3Result<S3Response<dto::HeadObjectOutput>> {
+    let id = caller(&req)?;
+    let i = req.input;
+    let ask = ask_of!(i);
+    let (obj, range) = resolve(state, &id, &i.bucket, &i.key, &ask).await?;
+    let head = head_of(obj, range.as_ref(), ask);
+    Ok(S3Response::new(output_of!(dto::HeadObjectOutput, head)))
 }
 
 pub(super) async fn get_object(
@@ -182,61 +296,17 @@ pub(super) async fn get_object(
     req: S3Request<dto::GetObjectInput>,
 ) -> S3Result<S3Response<dto::GetObjectOutput>> {
     let id = caller(&req)?;
-    let bucket = bucket_id(&id, &req.input.bucket)?;
     let i = req.input;
-    let obj = state
-        .meta
-        .get_object(&bucket, &i.key)
-        .await
-        .map_err(store)?;
-    check_conditions(
-        &obj,
-        &Conditions {
-            if_match: i.if_match.as_ref(),
-            if_none_match: i.if_none_match.as_ref(),
-            if_modified_since: i.if_modified_since.as_ref(),
-            if_unmodified_since: i.if_unmodified_since.as_ref(),
-        },
-    )?;
-    let range = resolve_range(&obj, i.range.as_ref(), i.part_number)?;
-    let m = meta_of(&obj, range.as_ref());
-    let stream = mayfly_store::read_object(state.blobs.clone(), &obj.blob, range)
+    let ask = ask_of!(i);
+    let (obj, range) = resolve(state, &id, &i.bucket, &i.key, &ask).await?;
+    let stream = mayfly_store::read_object(state.blobs.clone(), &obj.blob, range.clone())
         .await
         .map_err(store)?;
     let body = s3s::dto::StreamingBlob::wrap(SyncStream::new(stream));
-    let sums = want_checksums(i.checksum_mode.as_ref(), m.whole && i.part_number.is_none())
-        .then(|| checksum_fields(&obj.checksums));
-    let h = obj.headers;
-    Ok(S3Response::new(dto::GetObjectOutput {
-        body: Some(body),
-        accept_ranges: Some("bytes".to_owned()),
-        cache_control: i.response_cache_control.or(h.cache_control),
-        content_disposition: i.response_content_disposition.or(h.content_disposition),
-        content_encoding: i.response_content_encoding.or(h.content_encoding),
-        content_language: i.response_content_language.or(h.content_language),
-        content_type: i.response_content_type.or(h.content_type),
-        expires: i
-            .response_expires
-            .or_else(|| h.expires.as_deref().and_then(parse_http_date)),
-        content_length: Some(m.content_length),
-        content_range: m.content_range,
-        e_tag: Some(etag(&obj.etag)),
-        last_modified: Some(timestamp_ms(obj.last_modified_ms)),
-        metadata: Some(obj.user_metadata.into_iter().collect()),
-        parts_count: obj
-            .blob
-            .parts_count()
-            .and_then(|n| i32::try_from(n).ok())
-            .filter(|_| i.part_number.is_some()),
-        checksum_type: sums
-            .as_ref()
-            .filter(|_| !obj.checksums.is_empty())
-            .map(|_| s3_checksum_type(obj.checksum_type)),
-        checksum_crc32: sums.as_ref().and_then(|s| s.crc32.clone()),
-        checksum_crc32c: sums.as_ref().and_then(|s| s.crc32c.clone()),
-        checksum_crc64nvme: sums.as_ref().and_then(|s| s.crc64nvme.clone()),
-        checksum_sha1: sums.as_ref().and_then(|s| s.sha1.clone()),
-        checksum_sha256: sums.as_ref().and_then(|s| s.sha256.clone()),
-        ..Default::default()
-    }))
+    let head = head_of(obj, range.as_ref(), ask);
+    Ok(S3Response::new(output_of!(
+        dto::GetObjectOutput,
+        head,
+        body: Some(body)
+    )))
 }
