@@ -249,7 +249,8 @@ impl Server {
         Ok(server)
     }
 
-    fn data_dir(&self) -> PathBuf {
+    /// The server's data directory (`meta.sqlite3`, `blobs/`).
+    pub fn data_dir(&self) -> PathBuf {
         self._dir.path().join("data")
     }
 

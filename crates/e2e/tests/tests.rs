@@ -4,4 +4,5 @@
 
 mod aws_sdk_rust;
 mod crash;
+mod gc;
 mod streaming;

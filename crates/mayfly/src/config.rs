@@ -58,6 +58,10 @@ pub struct FileConfig {
     pub pg_sslmode: Option<String>,
     /// CA file for `verify-full`.
     pub pg_ssl_root_cert: Option<PathBuf>,
+    /// Seconds between orphan-blob collections (0: off).
+    pub gc_interval: Option<u64>,
+    /// Minimum age, in seconds, of a collected orphan blob.
+    pub gc_grace: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -108,6 +112,29 @@ pub struct ServeConfig {
     pub ready_file: Option<PathBuf>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Orphan-blob collection.
+    pub gc: GcConfig,
+}
+
+/// When `serve` collects orphan blobs (see [`mayfly_store::gc`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcConfig {
+    /// Seconds between passes; `None` turns collection off.
+    pub interval_secs: Option<u64>,
+    /// Blobs younger than this are never collected.
+    pub grace_secs: u64,
+}
+
+/// Seconds between orphan-blob collections when nothing else says.
+pub const DEFAULT_GC_INTERVAL_SECS: u64 = 3600;
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: Some(DEFAULT_GC_INTERVAL_SECS),
+            grace_secs: mayfly_store::gc::DEFAULT_GRACE_SECS,
+        }
+    }
 }
 
 impl ServeConfig {
@@ -157,6 +184,17 @@ impl ServeConfig {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
+            gc: GcConfig {
+                interval_secs: match args.gc_interval.or(file.gc_interval) {
+                    Some(0) => None,
+                    Some(s) => Some(s),
+                    None => Some(DEFAULT_GC_INTERVAL_SECS),
+                },
+                grace_secs: args
+                    .gc_grace
+                    .or(file.gc_grace)
+                    .unwrap_or(mayfly_store::gc::DEFAULT_GRACE_SECS),
+            },
         })
     }
 }
@@ -278,6 +316,36 @@ mod tests {
         assert_eq!(c.api_listen.to_string(), "127.0.0.1:8787");
         assert_eq!(c.s3_listen.to_string(), "127.0.0.1:8788");
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.gc.interval_secs, Some(3600));
+        assert_eq!(c.gc.grace_secs, 86_400);
+    }
+
+    #[test]
+    fn gc_settings_follow_the_same_precedence_and_zero_turns_collection_off() {
+        let file: FileConfig = toml::from_str("gc_interval = 60\ngc_grace = 600\n").expect("toml");
+        let c = ServeConfig::merge(ServeArgs::default(), file).expect("merge");
+        assert_eq!(c.gc.interval_secs, Some(60));
+        assert_eq!(c.gc.grace_secs, 600);
+
+        let file: FileConfig = toml::from_str("gc_interval = 60\n").expect("toml");
+        let args = serve_args(&["--gc-interval", "0", "--gc-grace", "5"]).expect("args");
+        let c = ServeConfig::merge(args, file).expect("merge");
+        assert_eq!(c.gc.interval_secs, None, "0 turns collection off");
+        assert_eq!(c.gc.grace_secs, 5);
+
+        assert!(toml::from_str::<FileConfig>("gc_interval = -1\n").is_err());
+        assert!(serve_args(&["--gc-grace", "soon"]).is_err());
+    }
+
+    /// `mayfly serve ARGS...` through the real parser.
+    fn serve_args(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["mayfly", "serve"].iter().chain(args))?;
+        if let crate::cli::Command::Serve(a) = cli.command {
+            Ok(a)
+        } else {
+            panic!("`mayfly serve ...` parsed as another command")
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod creds;
+pub mod gc;
 pub mod init;
 pub mod logging;
 pub mod metrics;

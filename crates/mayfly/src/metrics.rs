@@ -43,6 +43,14 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                 metrics::Unit::Seconds,
                 "Time from request head to response head, by listener, method, route template and status."
             );
+            metrics::describe_counter!(
+                "mayfly_gc_passes_total",
+                "Orphan-blob collection passes, by result (ok or error)."
+            );
+            metrics::describe_counter!(
+                "mayfly_gc_orphans_deleted_total",
+                "Orphan blobs (bytes no object or part references) deleted."
+            );
             Some(handle)
         })
         .as_ref()

@@ -236,13 +236,20 @@ pub async fn start_with(
             Listener::Api,
             metrics::track,
         ));
+    let stop = StopHandle(Arc::new(watch::channel(false).0));
+    tokio::spawn(crate::gc::run(
+        config.gc,
+        Arc::clone(&metadata),
+        Arc::clone(&blobs),
+        clock.clone(),
+        stop.0.subscribe(),
+    ));
     let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts);
     let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(
         Listener::S3,
         metrics::track,
     ));
 
-    let stop = StopHandle(Arc::new(watch::channel(false).0));
     let serve = |listener: TcpListener, app: Router| {
         let mut rx = stop.0.subscribe();
         // The store (and its directory lock) lives as long as any server does.

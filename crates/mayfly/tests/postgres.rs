@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mayfly::cli::LogFormat;
-use mayfly::config::ServeConfig;
+use mayfly::config::{GcConfig, ServeConfig};
 use mayfly::serve;
 use mayfly_client::{ApiToken, Client, CreateBucketRequest};
 use mayfly_core::BucketName;
@@ -147,6 +147,7 @@ async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
             public_s3_hosts: Vec::new(),
             ready_file: None,
             log_format: LogFormat::Text,
+            gc: GcConfig::default(),
         },
         Clock::system(),
     )

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mayfly::cli::LogFormat;
-use mayfly::config::ServeConfig;
+use mayfly::config::{GcConfig, ServeConfig};
 use mayfly::serve;
 use mayfly_client::{
     ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ErrorKind, R2Code,
@@ -21,6 +21,7 @@ fn config(dir: &std::path::Path) -> ServeConfig {
         public_s3_hosts: Vec::new(),
         ready_file: None,
         log_format: LogFormat::Text,
+        gc: GcConfig::default(),
     }
 }
 
