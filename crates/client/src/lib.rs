@@ -38,4 +38,6 @@ pub use client::{
 };
 pub use error::{ApiError, ConfigError, Error, ErrorItem, ErrorKind, R2Code, codes};
 pub use r2::{Bucket, BucketPage, CreateBucketRequest, ListBucketsParams, TempCredentialsRequest};
-pub use tokens::{CreateTokenRequest, CreatedToken, TokenInfo, VerifiedToken};
+pub use tokens::{
+    CreateTokenRequest, CreatedToken, TokenInfo, UpdateStatus, UpdateTokenRequest, VerifiedToken,
+};

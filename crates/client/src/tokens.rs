@@ -1,7 +1,7 @@
 //! R2 API tokens under Cloudflare's own paths (`/accounts/{a}/tokens`, `/user/tokens/verify`).
 //!
-//! Create sends Cloudflare's `policies` body (R2 permission groups by id, account or bucket
-//! resources), which Mayfly accepts too, so the same call works against either. The S3 key
+//! Create and update send Cloudflare's `policies` body (R2 permission groups by id, account or
+//! bucket resources), which Mayfly accepts too, so the same call works against either. The S3 key
 //! pair is derived locally from the answer (access key id = token id, secret = sha256 hex of
 //! the value) when the server does not send it, as Cloudflare does not.
 
@@ -53,25 +53,111 @@ impl CreateTokenRequest {
     }
 
     fn to_wire(&self, account: &AccountId) -> Value {
-        let mut resources = Map::new();
-        if self.buckets.is_empty() {
-            resources.insert(format!("{ACCOUNT_RESOURCE}{account}"), json!("*"));
-        } else {
-            for b in &self.buckets {
-                resources.insert(
-                    format!("{BUCKET_RESOURCE}{account}_default_{b}"),
-                    json!("*"),
-                );
-            }
-        }
         json!({
             "name": self.name,
-            "policies": [{
-                "effect": "allow",
-                "permission_groups": [{"id": permission_group_id(self.permission)}],
-                "resources": resources,
-            }],
+            "policies": policies(account, self.permission, &self.buckets),
         })
+    }
+}
+
+/// Cloudflare's `policies` array granting `permission` on the whole account (no buckets) or
+/// on each named bucket: the body shape the official SDKs send for create and update.
+fn policies(account: &AccountId, permission: Permission, buckets: &[BucketName]) -> Value {
+    let mut resources = Map::new();
+    if buckets.is_empty() {
+        resources.insert(format!("{ACCOUNT_RESOURCE}{account}"), json!("*"));
+    } else {
+        for b in buckets {
+            resources.insert(
+                format!("{BUCKET_RESOURCE}{account}_default_{b}"),
+                json!("*"),
+            );
+        }
+    }
+    json!([{
+        "effect": "allow",
+        "permission_groups": [{"id": permission_group_id(permission)}],
+        "resources": resources,
+    }])
+}
+
+/// The status an update may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateStatus {
+    /// The token works again (a revoked token stays revoked: the server answers 409).
+    Active,
+    /// The token, and every temporary credential minted from it, stop working until it is
+    /// made active again.
+    Disabled,
+}
+
+impl UpdateStatus {
+    /// The wire value: `active` or `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// A full replacement of a token's settings (`PUT`): like Cloudflare's update, every field is
+/// sent, so fields left out here are not "kept" by the server. In particular a missing
+/// `expires_on` means "no expiry" (or the caller's own expiry, when the caller's token
+/// expires); to keep the current one, send it back (see [`TokenInfo::expires_on`]). A missing
+/// status keeps the current one. The id, value and S3 secret never change.
+#[derive(Debug, Clone)]
+pub struct UpdateTokenRequest {
+    name: String,
+    permission: Permission,
+    buckets: Vec<BucketName>,
+    status: Option<UpdateStatus>,
+    expires_on: Option<String>,
+}
+
+impl UpdateTokenRequest {
+    /// The token becomes `name` with `permission` on every bucket of the account.
+    pub fn new(name: impl Into<String>, permission: Permission) -> Self {
+        Self {
+            name: name.into(),
+            permission,
+            buckets: Vec::new(),
+            status: None,
+            expires_on: None,
+        }
+    }
+
+    /// Limits an object-level token to these buckets (empty: every bucket).
+    pub fn buckets(mut self, buckets: Vec<BucketName>) -> Self {
+        self.buckets = buckets;
+        self
+    }
+
+    /// Enables or disables the token (default: the status stays as it is).
+    pub fn status(mut self, status: UpdateStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// RFC 3339 expiry, e.g. `2030-01-01T00:00:00Z` (must be in the future; the server
+    /// checks it and answers a 400 pointing at `/expires_on` otherwise).
+    pub fn expires_on(mut self, rfc3339: impl Into<String>) -> Self {
+        self.expires_on = Some(rfc3339.into());
+        self
+    }
+
+    fn to_wire(&self, account: &AccountId) -> Value {
+        let mut body = json!({
+            "name": self.name,
+            "policies": policies(account, self.permission, &self.buckets),
+        });
+        if let Some(status) = self.status {
+            body["status"] = json!(status.as_str());
+        }
+        if let Some(expires_on) = &self.expires_on {
+            body["expires_on"] = json!(expires_on);
+        }
+        body
     }
 }
 
@@ -208,6 +294,51 @@ impl Client {
         list.into_iter().map(|t| t.into_info(status)).collect()
     }
 
+    /// `GET /accounts/{account_id}/tokens/{token_id}`: one token (never its value).
+    pub async fn get_token(
+        &self,
+        account: &AccountId,
+        id: &AccessKeyId,
+    ) -> Result<TokenInfo, Error> {
+        let ok = self
+            .call::<()>(
+                Method::GET,
+                &["accounts", account.as_str(), "tokens", id.as_str()],
+                &[],
+                None,
+            )
+            .await?;
+        let status = ok.status;
+        let wire: WireToken = ok.into_result()?;
+        wire.into_info(status)
+    }
+
+    /// `PUT /accounts/{account_id}/tokens/{token_id}`: replaces the token's name,
+    /// permission/buckets, status and expiry (see [`UpdateTokenRequest`]), in the `policies`
+    /// shape the official SDKs send, so it works against Cloudflare too. A downgrade or a
+    /// disable binds the temporary credentials already minted from the token on their next
+    /// request. Like every call it is retried on 408/409/429/5xx, as the official SDKs retry
+    /// it: the body is a full replacement, so a replay converges on the same state.
+    pub async fn update_token(
+        &self,
+        account: &AccountId,
+        id: &AccessKeyId,
+        req: &UpdateTokenRequest,
+    ) -> Result<TokenInfo, Error> {
+        let body = req.to_wire(account);
+        let ok = self
+            .call(
+                Method::PUT,
+                &["accounts", account.as_str(), "tokens", id.as_str()],
+                &[],
+                Some(&body),
+            )
+            .await?;
+        let status = ok.status;
+        let wire: WireToken = ok.into_result()?;
+        wire.into_info(status)
+    }
+
     /// `DELETE /accounts/{account_id}/tokens/{token_id}`: the token and every temporary
     /// credential minted from it stop working at once.
     pub async fn revoke_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), Error> {
@@ -250,6 +381,34 @@ mod tests {
         );
         assert_eq!(
             body["policies"][0]["resources"]["com.cloudflare.edge.r2.bucket.023e105f4ecef8ad9ca31a8372d0c353_default_photos"],
+            "*"
+        );
+    }
+
+    #[test]
+    fn update_body_is_cloudflares_shape_with_optional_status_and_expiry() {
+        let account = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("account");
+        let plain = UpdateTokenRequest::new("ops", Permission::AdminReadOnly).to_wire(&account);
+        assert_eq!(
+            plain,
+            json!({
+                "name": "ops",
+                "policies": [{
+                    "effect": "allow",
+                    "permission_groups": [{"id": "b4992e1108244f5d8bfbd5744320c2e1"}],
+                    "resources": {"com.cloudflare.api.account.023e105f4ecef8ad9ca31a8372d0c353": "*"},
+                }],
+            })
+        );
+        let full = UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+            .buckets(vec![BucketName::parse("photos").expect("bucket")])
+            .status(UpdateStatus::Disabled)
+            .expires_on("2030-01-01T00:00:00Z")
+            .to_wire(&account);
+        assert_eq!(full["status"], "disabled");
+        assert_eq!(full["expires_on"], "2030-01-01T00:00:00Z");
+        assert_eq!(
+            full["policies"][0]["resources"]["com.cloudflare.edge.r2.bucket.023e105f4ecef8ad9ca31a8372d0c353_default_photos"],
             "*"
         );
     }

@@ -3,11 +3,14 @@
 //! Cloudflare alike. `creds` lives in [`crate::creds`].
 
 use anyhow::Context;
-use mayfly_client::{ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ListBucketsParams};
+use mayfly_client::{
+    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ListBucketsParams, TokenInfo,
+    UpdateStatus, UpdateTokenRequest,
+};
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
 use serde_json::json;
 
-use crate::cli::{ApiTarget, BucketCommand, TokenCommand};
+use crate::cli::{ApiTarget, BucketCommand, TokenCommand, TokenUpdateArgs};
 
 pub(crate) fn connect(target: &ApiTarget) -> anyhow::Result<(Client, AccountId)> {
     let mut builder = Client::builder();
@@ -82,20 +85,7 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             let (client, account) = connect(&target)?;
             let tokens = client.list_tokens(&account).await?;
             if json {
-                let list: Vec<_> = tokens
-                    .iter()
-                    .map(|t| {
-                        json!({
-                            "id": t.id.as_str(),
-                            "name": t.name,
-                            "status": t.status,
-                            "permission": t.permission.map(Permission::as_str),
-                            "buckets": t.buckets,
-                            "issued_on": t.issued_on,
-                            "expires_on": t.expires_on,
-                        })
-                    })
-                    .collect();
+                let list: Vec<_> = tokens.iter().map(token_json).collect();
                 print_json(&json!(list))?;
             } else {
                 for t in tokens {
@@ -108,12 +98,106 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        TokenCommand::Update(args) => token_update(*args).await?,
         TokenCommand::Revoke { target, id } => {
             let (client, account) = connect(&target)?;
             let id = AccessKeyId::parse(&id).context("invalid token id")?;
             client.revoke_token(&account, &id).await?;
             println!("revoked {id}");
         }
+    }
+    Ok(())
+}
+
+fn token_json(t: &TokenInfo) -> serde_json::Value {
+    json!({
+        "id": t.id.as_str(),
+        "name": t.name,
+        "status": t.status,
+        "permission": t.permission.map(Permission::as_str),
+        "buckets": t.buckets,
+        "issued_on": t.issued_on,
+        "expires_on": t.expires_on,
+    })
+}
+
+/// `mayfly token update`: reads the token, applies the flags to its current settings and sends
+/// the whole set back (the API replaces all of them, as Cloudflare's does).
+async fn token_update(args: TokenUpdateArgs) -> anyhow::Result<()> {
+    if args.permission.is_some_and(Permission::is_admin) && !args.buckets.is_empty() {
+        // A command-line mistake, reported like clap's own (exit status 2), before any request.
+        use clap::CommandFactory;
+        crate::cli::Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--bucket only applies to object-level permissions (admin is account-wide)",
+            )
+            .exit();
+    }
+    let (client, account) = connect(&args.target)?;
+    let id = AccessKeyId::parse(&args.id).context("invalid token id")?;
+    let current = client
+        .get_token(&account, &id)
+        .await
+        .with_context(|| format!("cannot read token {id}"))?;
+    let permission = match (args.permission, current.permission) {
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => {
+            anyhow::bail!("the server does not report token {id}'s permission: pass --permission")
+        }
+    };
+    if permission.is_admin() && !args.buckets.is_empty() {
+        anyhow::bail!(
+            "token {id} is {permission}, which is account-wide: --bucket needs an object-level \
+             --permission"
+        );
+    }
+    let buckets = if permission.is_admin() || args.all_buckets {
+        Vec::new()
+    } else if !args.buckets.is_empty() {
+        args.buckets
+    } else {
+        current
+            .buckets
+            .unwrap_or_default()
+            .iter()
+            .map(|b| bucket_name(b))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut req =
+        UpdateTokenRequest::new(args.name.unwrap_or(current.name), permission).buckets(buckets);
+    if args.disable {
+        req = req.status(UpdateStatus::Disabled);
+    } else if args.enable {
+        req = req.status(UpdateStatus::Active);
+    }
+    let expires_on = if args.no_expiry {
+        None
+    } else {
+        args.expires_on.or(current.expires_on)
+    };
+    if let Some(t) = expires_on {
+        req = req.expires_on(t);
+    }
+    let updated = client.update_token(&account, &id, &req).await?;
+    if args.json {
+        print_json(&token_json(&updated))?;
+    } else {
+        let perm = updated.permission.map(Permission::as_str).unwrap_or("-");
+        let buckets = updated
+            .buckets
+            .as_ref()
+            .map(|b| b.join(","))
+            .unwrap_or_else(|| "*".into());
+        println!("updated {}", updated.id);
+        println!("name:        {}", updated.name);
+        println!("status:      {}", updated.status);
+        println!("permission:  {perm}");
+        println!("buckets:     {buckets}");
+        println!(
+            "expires_on:  {}",
+            updated.expires_on.as_deref().unwrap_or("never")
+        );
     }
     Ok(())
 }
