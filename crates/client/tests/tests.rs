@@ -158,3 +158,61 @@ async fn connection_refused_is_a_transport_error() {
         .expect_err("refused");
     assert!(matches!(err, mayfly_client::Error::Transport(_)), "{err}");
 }
+
+#[tokio::test]
+async fn update_token_is_a_put_in_cloudflares_shape_retried_like_every_call() {
+    let seen = Seen::default();
+    let app = Router::new()
+        .route(
+            "/client/v4/accounts/{a}/tokens/{t}",
+            axum::routing::put(|State(s): State<Seen>, body: Bytes| async move {
+                let n = s.hits.fetch_add(1, Ordering::SeqCst);
+                s.bodies.lock().expect("lock").push(body);
+                if n == 0 {
+                    return envelope_error(StatusCode::SERVICE_UNAVAILABLE, 10001).into_response();
+                }
+                let ok = serde_json::json!({"success":true,"errors":[],"messages":[],"result":{
+                    "id":"0123456789abcdef0123456789abcdef","name":"reader","status":"disabled",
+                    "permission":"object-read-only","buckets":["my-bucket"],
+                    "expires_on":"2030-01-01T00:00:00Z"}});
+                axum::Json(ok).into_response()
+            }),
+        )
+        .with_state(seen.clone());
+    let base = serve(app).await;
+    let account = AccountId::parse(ACCOUNT).expect("account");
+    let id = AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect("id");
+    let req = mayfly_client::UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+        .buckets(vec![BucketName::parse("my-bucket").expect("bucket")])
+        .status(mayfly_client::UpdateStatus::Disabled)
+        .expires_on("2030-01-01T00:00:00Z");
+    let info = client(&base)
+        .update_token(&account, &id, &req)
+        .await
+        .expect("update");
+    assert_eq!(info.id, id);
+    assert_eq!(info.status, "disabled");
+    assert_eq!(info.permission, Some(Permission::ObjectReadOnly));
+    assert_eq!(info.buckets, Some(vec!["my-bucket".to_owned()]));
+    assert_eq!(info.expires_on.as_deref(), Some("2030-01-01T00:00:00Z"));
+    // The 503 was retried once, with the same bytes: what the official SDKs do for a PUT.
+    assert_eq!(seen.hits.load(Ordering::SeqCst), 2);
+    let bodies = seen.bodies.lock().expect("lock");
+    assert_eq!(bodies[0], bodies[1]);
+    let sent: serde_json::Value = serde_json::from_slice(&bodies[0]).expect("json body");
+    assert_eq!(
+        sent,
+        serde_json::json!({
+            "name": "reader",
+            "policies": [{
+                "effect": "allow",
+                "permission_groups": [{"id": "6a018a9f2fc74eb6b293b0c548f38b39"}],
+                "resources": {
+                    format!("com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_my-bucket"): "*"
+                },
+            }],
+            "status": "disabled",
+            "expires_on": "2030-01-01T00:00:00Z",
+        })
+    );
+}

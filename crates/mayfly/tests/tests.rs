@@ -8,7 +8,7 @@ use mayfly::config::{GcConfig, ServeConfig};
 use mayfly::serve;
 use mayfly_client::{
     ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ErrorKind, R2Code,
-    TempCredentialsRequest, codes,
+    TempCredentialsRequest, UpdateStatus, UpdateTokenRequest, codes,
 };
 use mayfly_core::{BucketName, Permission};
 use mayfly_store::Clock;
@@ -183,4 +183,137 @@ async fn ready_file_is_written_atomically_with_both_urls() {
     assert!(leftovers.is_empty());
     running.shutdown();
     running.wait().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_update_downgrades_disables_and_enables_against_the_real_api() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = serve::start(&config(dir.path()), Clock::fixed(1_750_000_000))
+        .await
+        .expect("start");
+    let boot = running.bootstrap.as_ref().expect("fresh dir bootstraps");
+    let admin = client(&running, boot.api_token.expose_secret());
+    let account = boot.account_id.clone();
+    let name = BucketName::parse("update-bucket").expect("name");
+    admin
+        .create_bucket(&account, &CreateBucketRequest::new(name.clone()))
+        .await
+        .expect("bucket");
+    let writer = admin
+        .create_token(
+            &account,
+            &CreateTokenRequest::new("writer", Permission::ObjectReadWrite)
+                .buckets(vec![name.clone()]),
+        )
+        .await
+        .expect("token");
+    let id = writer.info.id.clone();
+    let as_writer = client(&running, writer.value.expose_secret());
+    let rw = TempCredentialsRequest::new(name.clone(), id.clone(), Permission::ObjectReadWrite);
+    as_writer
+        .create_temp_credentials(&account, &rw)
+        .await
+        .expect("read-write mint before the update");
+
+    // Down to object-read-only, renamed, with an expiry.
+    let updated = admin
+        .update_token(
+            &account,
+            &id,
+            &UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+                .buckets(vec![name.clone()])
+                .expires_on("2030-01-01T00:00:00Z"),
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated.id, id);
+    assert_eq!(updated.name, "reader");
+    assert_eq!(updated.status, "active");
+    assert_eq!(updated.permission, Some(Permission::ObjectReadOnly));
+    assert_eq!(updated.buckets, Some(vec!["update-bucket".to_owned()]));
+    assert_eq!(updated.expires_on.as_deref(), Some("2030-01-01T00:00:00Z"));
+    let got = admin.get_token(&account, &id).await.expect("get");
+    assert_eq!(got, updated);
+    // The same value still authenticates, but can no longer mint write access.
+    let err = as_writer
+        .create_temp_credentials(&account, &rw)
+        .await
+        .expect_err("read-write mint after the downgrade");
+    assert_eq!(
+        err.as_api().map(|e| e.kind()),
+        Some(ErrorKind::PermissionDenied)
+    );
+    let ro = TempCredentialsRequest::new(name.clone(), id.clone(), Permission::ObjectReadOnly);
+    as_writer
+        .create_temp_credentials(&account, &ro)
+        .await
+        .expect("read-only mint");
+
+    // Disabled: the bearer is refused outright; the listing says so.
+    let disable = UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+        .buckets(vec![name.clone()])
+        .status(UpdateStatus::Disabled);
+    let off = admin
+        .update_token(&account, &id, &disable)
+        .await
+        .expect("disable");
+    assert_eq!(off.status, "disabled");
+    assert_eq!(off.expires_on, None, "a PUT without expires_on clears it");
+    let err = as_writer.verify_token().await.expect_err("disabled bearer");
+    assert_eq!(
+        err.as_api().map(|e| e.kind()),
+        Some(ErrorKind::Authentication)
+    );
+    let listed = admin.list_tokens(&account).await.expect("list");
+    let row = listed.iter().find(|t| t.id == id).expect("listed");
+    assert_eq!(row.status, "disabled");
+
+    // Enabled again: the same value works.
+    let on = admin
+        .update_token(
+            &account,
+            &id,
+            &UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+                .buckets(vec![name.clone()])
+                .status(UpdateStatus::Active),
+        )
+        .await
+        .expect("enable");
+    assert_eq!(on.status, "active");
+    assert_eq!(
+        as_writer.verify_token().await.expect("verify").status,
+        "active"
+    );
+
+    // Typed errors: bad input is a 400 pointing at the field; a revoked token is a conflict.
+    let err = admin
+        .update_token(
+            &account,
+            &id,
+            &UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+                .expires_on("2020-01-01T00:00:00Z"),
+        )
+        .await
+        .expect_err("past expiry");
+    let api = err.as_api().expect("api error");
+    assert_eq!(api.kind(), ErrorKind::BadRequest);
+    assert!(
+        api.errors()
+            .iter()
+            .any(|e| e.pointer.as_deref() == Some("/expires_on")),
+        "{api:?}"
+    );
+    admin.revoke_token(&account, &id).await.expect("revoke");
+    let err = admin
+        .update_token(
+            &account,
+            &id,
+            &UpdateTokenRequest::new("reader", Permission::ObjectReadOnly)
+                .status(UpdateStatus::Active),
+        )
+        .await
+        .expect_err("revoked");
+    assert_eq!(err.as_api().map(|e| e.kind()), Some(ErrorKind::Conflict));
+    running.shutdown();
+    running.wait().await.expect("clean stop");
 }
