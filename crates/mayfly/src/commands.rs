@@ -127,7 +127,13 @@ async fn token_update(args: TokenUpdateArgs) -> anyhow::Result<()> {
     if args.permission.is_some_and(Permission::is_admin) && !args.buckets.is_empty() {
         // A command-line mistake, reported like clap's own (exit status 2), before any request.
         use clap::CommandFactory;
-        crate::cli::Cli::command()
+        let mut cli = crate::cli::Cli::command();
+        cli.build();
+        let update = cli
+            .find_subcommand_mut("token")
+            .and_then(|t| t.find_subcommand_mut("update"))
+            .expect("`token update` is defined in cli.rs");
+        update
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "--bucket only applies to object-level permissions (admin is account-wide)",
