@@ -13,7 +13,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::schema;
 
 /// Readers kept open for reuse; more may be opened under load and are dropped after use.
-const MAX_IDLE_READERS: usize = 4;
+/// Opening one parses the schema again, so this covers the usual request concurrency.
+const MAX_IDLE_READERS: usize = 16;
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
