@@ -43,7 +43,7 @@ mod credentials;
 mod envelope;
 mod error;
 mod policies;
-mod time;
+pub mod time;
 mod tokens;
 
 use std::sync::Arc;

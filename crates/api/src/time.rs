@@ -39,13 +39,13 @@ fn split(epoch_secs: u64) -> (i64, u32, u32, u64, u64, u64) {
 }
 
 /// `2024-01-01T00:00:00Z`.
-pub(crate) fn rfc3339(epoch_secs: u64) -> String {
+pub fn rfc3339(epoch_secs: u64) -> String {
     let (y, mo, d, h, mi, s) = split(epoch_secs);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// `2024-01-01T00:00:00.000Z`, R2's bucket `creation_date` form.
-pub(crate) fn rfc3339_millis(epoch_secs: u64) -> String {
+pub fn rfc3339_millis(epoch_secs: u64) -> String {
     let (y, mo, d, h, mi, s) = split(epoch_secs);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
 }
@@ -59,7 +59,7 @@ fn digits(s: &str) -> Option<u32> {
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` to epoch seconds (fraction dropped).
 /// `None` for anything else, or a time before 1970.
-pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;

@@ -291,27 +291,8 @@ pub fn shell_quote(v: &str) -> String {
     }
 }
 
-/// Epoch seconds as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn rfc3339(epoch: u64) -> String {
-    let days = i64::try_from(epoch / 86_400).unwrap_or(0);
-    let rem = epoch % 86_400;
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+/// Epoch seconds as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ` (the API's own formatter).
+pub use mayfly_api::time::rfc3339;
 
 /// `14m 59s`, `2h 3m`, `6d 23h`.
 fn human_duration(secs: u64) -> String {
@@ -528,14 +509,6 @@ pub fn inspect(args: &InspectArgs, now: u64) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_matches_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_750_000_000), "2025-06-15T15:06:40Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
-    }
 
     #[test]
     fn shell_quote_leaves_safe_values_and_quotes_the_rest() {
