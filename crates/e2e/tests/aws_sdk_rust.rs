@@ -2,23 +2,16 @@
 //! minted through the API by `mayfly-client`.
 
 use aws_sdk_s3::Client as S3;
-use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, CompletedMultipartUpload, CompletedPart};
-use mayfly_client::{ApiToken, Client, TempCredentialsRequest};
+use mayfly_client::{Client, TempCredentialsRequest};
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
 use mayfly_e2e::Server;
 
+use crate::support::{self, Retries, error_code};
+
 fn s3(server: &Server, key: &str, secret: &str, token: Option<&str>) -> S3 {
-    let creds = Credentials::new(key, secret, token.map(str::to_owned), None, "mayfly-e2e");
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(&server.s3_url)
-        .region(Region::new("auto"))
-        .credentials_provider(creds)
-        .force_path_style(true)
-        .build();
-    S3::from_conf(conf)
+    support::s3(&server.s3_url, key, secret, token, Retries::Sdk)
 }
 
 pub(crate) fn admin(server: &Server) -> S3 {
@@ -31,15 +24,7 @@ pub(crate) fn admin(server: &Server) -> S3 {
 }
 
 fn api(server: &Server) -> Client {
-    Client::builder()
-        .base_url(&server.api_url)
-        .api_token(ApiToken::new(&server.api_token))
-        .build()
-        .unwrap()
-}
-
-fn error_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("<none>").to_owned()
+    support::api(&server.api_url, &server.api_token)
 }
 
 #[tokio::test]

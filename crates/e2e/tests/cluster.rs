@@ -11,42 +11,25 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client as S3;
-use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use mayfly_client::{
-    ApiToken, Client, CreateBucketRequest, CreateTokenRequest, TempCredentialsRequest,
-};
+use mayfly_client::{CreateBucketRequest, CreateTokenRequest, TempCredentialsRequest};
 use mayfly_core::{AccountId, BucketName, Permission};
 use mayfly_e2e::{Cluster, UPSTREAM_BUCKET};
+use support::{Retries, api, bytes_from, error_code as code, seed};
+
+mod support;
 
 const PART: usize = 5 << 20;
 
 fn s3(url: &str, key: &str, secret: &str, token: Option<&str>) -> S3 {
-    let creds = Credentials::new(key, secret, token.map(str::to_owned), None, "cluster");
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(url)
-        .region(Region::new("auto"))
-        .credentials_provider(creds)
-        .force_path_style(true)
-        // One attempt: a retry could hide which node answered what.
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        .build();
-    S3::from_conf(conf)
+    // One attempt: a retry could hide which node answered what.
+    support::s3(url, key, secret, token, Retries::Off)
 }
 
 fn admin_s3(c: &Cluster, url: &str) -> S3 {
     s3(url, &c.access_key_id, &c.secret_access_key, None)
-}
-
-fn api(url: &str, token: &str) -> Client {
-    Client::builder()
-        .base_url(url)
-        .api_token(ApiToken::new(token))
-        .build()
-        .unwrap()
 }
 
 fn account(c: &Cluster) -> AccountId {
@@ -63,24 +46,9 @@ async fn create_bucket(c: &Cluster, api_url: &str, name: &str) {
         .unwrap();
 }
 
-fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("<none>").to_owned()
-}
-
 /// Deterministic bytes for a tag: what was written can be recomputed from the tag alone.
 fn content(tag: &str, len: usize) -> Vec<u8> {
-    let mut x: u64 = tag.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    bytes_from(seed(tag), len)
 }
 
 async fn get(c: &S3, bucket: &str, key: &str) -> (Vec<u8>, String) {

@@ -2,6 +2,7 @@
 //! acknowledged object reads back whole with its checksum, and nothing partial is visible.
 
 use crate::aws_sdk_rust::admin;
+use crate::support::{bytes_from, seed};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, CompletedMultipartUpload, CompletedPart};
 use mayfly_e2e::Server;
@@ -16,23 +17,13 @@ const PART: usize = 5 << 20;
 /// Deterministic content for a key: its length and bytes follow from the key alone, so any
 /// object read back can be checked without remembering what was sent.
 fn content(key: &str) -> Vec<u8> {
-    let mut x: u64 = key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
+    let x = seed(key);
     let len = if key.starts_with("mp-") {
         2 * PART + 4321
     } else {
         1024 + (x % 200_000) as usize
     };
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    bytes_from(x, len)
 }
 
 #[derive(Default)]

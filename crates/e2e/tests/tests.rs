@@ -6,3 +6,4 @@ mod aws_sdk_rust;
 mod crash;
 mod gc;
 mod streaming;
+mod support;
