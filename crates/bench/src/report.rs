@@ -372,6 +372,11 @@ pub(crate) fn targets(
     t.out
 }
 
+/// An optional number with `p` decimals, or `-` when it was not measured (text and Markdown).
+fn opt_or_dash(v: Option<f64>, p: usize) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.p$}"))
+}
+
 /// The table printed at the end of a run.
 pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
     let mut s = String::new();
@@ -390,8 +395,6 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
         "RSS MiB"
     );
     for r in rows {
-        let opt =
-            |v: Option<f64>, p: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.p$}"));
         let _ = writeln!(
             s,
             "{:<40} {:<10} {:>4} {:>11.1} {:>9} {:>9.3} {:>9.3} {:>9} {:>9.1} {:>8}{}",
@@ -399,12 +402,12 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
             r.endpoint,
             r.concurrency,
             r.ops_per_s,
-            opt(r.mib_per_s, 1),
+            opt_or_dash(r.mib_per_s, 1),
             r.p50_ms,
             r.p99_ms,
-            opt(r.server_cpu_us_per_op, 1),
+            opt_or_dash(r.server_cpu_us_per_op, 1),
             r.client_cpu_us_per_op,
-            opt(r.peak_rss_mib, 1),
+            opt_or_dash(r.peak_rss_mib, 1),
             if r.errors > 0 {
                 format!(
                     "  ({} errors: {})",
@@ -475,7 +478,6 @@ pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
     let mut s = String::from(
         "| step | endpoint | c | ops/s | MiB/s | p50 ms | p99 ms | server CPU µs/op | client CPU µs/op | peak RSS MiB |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
-    let opt = |v: Option<f64>, p: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.p$}"));
     for r in rows {
         let _ = writeln!(
             s,
@@ -484,12 +486,12 @@ pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
             r.endpoint,
             r.concurrency,
             r.ops_per_s,
-            opt(r.mib_per_s, 1),
+            opt_or_dash(r.mib_per_s, 1),
             r.p50_ms,
             r.p99_ms,
-            opt(r.server_cpu_us_per_op, 0),
+            opt_or_dash(r.server_cpu_us_per_op, 0),
             r.client_cpu_us_per_op,
-            opt(r.peak_rss_mib, 1),
+            opt_or_dash(r.peak_rss_mib, 1),
         );
     }
     s.push_str("\n| target | endpoint | ratio | goal | met | numerator | denominator |\n|---|---|--:|--:|---|---|---|\n");

@@ -17,6 +17,48 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// One horizontal bar of either panel: where it sits, how long it is and its fill.
+struct Bar<'a> {
+    x0: f64,
+    y: f64,
+    row_h: f64,
+    len: f64,
+    color: &'a str,
+}
+
+impl Bar<'_> {
+    /// The `name [endpoint]` label left of the bar, the bar, and `value` right of it.
+    fn draw(&self, s: &mut String, name: &str, endpoint: &str, value: &str) {
+        let Bar {
+            x0,
+            y,
+            row_h,
+            len,
+            color,
+        } = *self;
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end">{} [{}]</text>"##,
+            x0 - 8.0,
+            y + 14.0,
+            esc(name),
+            esc(endpoint)
+        );
+        let _ = writeln!(
+            s,
+            r##"<rect x="{x0}" y="{}" width="{len:.1}" height="{}" fill="{color}"/>"##,
+            y + 3.0,
+            row_h - 6.0
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}">{value}</text>"##,
+            x0 + len + 6.0,
+            y + 14.0
+        );
+    }
+}
+
 /// The whole chart.
 pub(crate) fn chart(title: &str, targets: &[TargetResult], rows: &[Row]) -> String {
     let (w, label_w, bar_w, row_h, top) = (1100.0, 470.0, 420.0, 22.0, 60.0);
@@ -51,26 +93,18 @@ pub(crate) fn chart(title: &str, targets: &[TargetResult], rows: &[Row]) -> Stri
         let len = (score.min(MAX_SCORE) * scale).max(1.0);
         let color = if t.met { "#2e7d32" } else { "#c62828" };
         let goal = format!("{}{}", if t.lower_is_better { "<=" } else { ">=" }, t.goal);
-        let _ = writeln!(
-            s,
-            r##"<text x="{}" y="{}" text-anchor="end">{} [{}]</text>"##,
-            x0 - 8.0,
-            y + 14.0,
-            esc(&t.name),
-            esc(&t.endpoint)
-        );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{x0}" y="{}" width="{len:.1}" height="{}" fill="{color}"/>"##,
-            y + 3.0,
-            row_h - 6.0
-        );
-        let _ = writeln!(
-            s,
-            r##"<text x="{}" y="{}">{:.3} ({goal})</text>"##,
-            x0 + len + 6.0,
-            y + 14.0,
-            t.ratio
+        let bar = Bar {
+            x0,
+            y,
+            row_h,
+            len,
+            color,
+        };
+        bar.draw(
+            &mut s,
+            &t.name,
+            &t.endpoint,
+            &format!("{:.3} ({goal})", t.ratio),
         );
     }
     let gx = x0 + scale;
@@ -102,28 +136,15 @@ pub(crate) fn chart(title: &str, targets: &[TargetResult], rows: &[Row]) -> Stri
             } else {
                 "#6a1b9a"
             };
-            let _ = writeln!(
-                s,
-                r##"<text x="{}" y="{}" text-anchor="end">{} [{}]</text>"##,
-                x0 - 8.0,
-                y + 14.0,
-                esc(&r.step),
-                esc(&r.endpoint)
-            );
-            let _ = writeln!(
-                s,
-                r##"<rect x="{x0}" y="{}" width="{len:.1}" height="{}" fill="{color}"/>"##,
-                y + 3.0,
-                row_h - 6.0
-            );
-            let _ = writeln!(
-                s,
-                r##"<text x="{}" y="{}">{:.0} ops/s ({:.2})</text>"##,
-                x0 + len + 6.0,
-                y + 14.0,
-                r.ops_per_s,
-                r.p99_ms
-            );
+            let bar = Bar {
+                x0,
+                y,
+                row_h,
+                len,
+                color,
+            };
+            let value = format!("{:.0} ops/s ({:.2})", r.ops_per_s, r.p99_ms);
+            bar.draw(&mut s, &r.step, &r.endpoint, &value);
         }
     }
     s.push_str("</svg>\n");
