@@ -3,12 +3,12 @@
 
 use aws_sdk_s3::Client as S3;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumMode, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::ChecksumMode;
 use mayfly_client::{Client, TempCredentialsRequest};
 use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
 use mayfly_e2e::Server;
 
-use crate::support::{self, Retries, error_code};
+use crate::support::{self, Retries, complete, error_code, get, put, try_put, upload_part};
 
 fn s3(server: &Server, key: &str, secret: &str, token: Option<&str>) -> S3 {
     support::s3(&server.s3_url, key, secret, token, Retries::Sdk)
@@ -82,24 +82,15 @@ async fn long_lived_key_full_object_lifecycle() {
     let tmp = tempfile::NamedTempFile::new().unwrap();
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(tmp.path(), &big).unwrap();
-    c.put_object()
-        .bucket("rust-sdk")
-        .key("big.bin")
-        .body(ByteStream::from_path(tmp.path()).await.unwrap())
-        .send()
-        .await
-        .unwrap();
-    let got = c
-        .get_object()
-        .bucket("rust-sdk")
-        .key("big.bin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        got.body.collect().await.unwrap().into_bytes().as_ref(),
-        &big[..]
-    );
+    support::put(
+        &c,
+        "rust-sdk",
+        "big.bin",
+        ByteStream::from_path(tmp.path()).await.unwrap(),
+    )
+    .await;
+    let (got, _) = get(&c, "rust-sdk", "big.bin").await;
+    assert_eq!(got.as_slice(), &big[..]);
 
     // Multipart: two 5 MiB parts and a short one; ETag is md5-of-md5s with the part count.
     let up = c
@@ -115,22 +106,7 @@ async fn long_lived_key_full_object_lifecycle() {
     for (n, len) in [(1, 5 << 20), (2, 5 << 20), (3, 1234)] {
         let data = vec![n as u8; len];
         whole.extend_from_slice(&data);
-        let p = c
-            .upload_part()
-            .bucket("rust-sdk")
-            .key("multi.bin")
-            .upload_id(id)
-            .part_number(n)
-            .body(ByteStream::from(data))
-            .send()
-            .await
-            .unwrap();
-        parts.push(
-            CompletedPart::builder()
-                .part_number(n)
-                .e_tag(p.e_tag().unwrap())
-                .build(),
-        );
+        parts.push(upload_part(&c, "rust-sdk", "multi.bin", id, n, data).await);
     }
     let listed = c
         .list_parts()
@@ -141,19 +117,7 @@ async fn long_lived_key_full_object_lifecycle() {
         .await
         .unwrap();
     assert_eq!(listed.parts().len(), 3);
-    let done = c
-        .complete_multipart_upload()
-        .bucket("rust-sdk")
-        .key("multi.bin")
-        .upload_id(id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let done = complete(&c, "rust-sdk", "multi.bin", id, parts).await;
     assert!(
         done.e_tag().unwrap().ends_with("-3\""),
         "{:?}",
@@ -217,14 +181,13 @@ async fn temporary_credentials_are_honoured_and_enforced() {
         .send()
         .await
         .unwrap();
-    admin(&server)
-        .put_object()
-        .bucket("tenant-data")
-        .key("other/secret.txt")
-        .body(ByteStream::from_static(b"not yours"))
-        .send()
-        .await
-        .unwrap();
+    put(
+        &admin(&server),
+        "tenant-data",
+        "other/secret.txt",
+        ByteStream::from_static(b"not yours"),
+    )
+    .await;
 
     let account = AccountId::parse(&server.account_id).unwrap();
     let req = TempCredentialsRequest::new(
@@ -238,31 +201,17 @@ async fn temporary_credentials_are_honoured_and_enforced() {
         .create_temp_credentials(&account, &req)
         .await
         .unwrap();
-    let t = s3(
-        &server,
-        creds.access_key_id.as_str(),
-        creds.secret_access_key.expose_secret(),
-        Some(creds.session_token.expose_secret()),
-    );
+    let t = support::temp_s3(&server.s3_url, &creds, Retries::Sdk);
 
-    t.put_object()
-        .bucket("tenant-data")
-        .key("user-1/photo.jpg")
-        .body(ByteStream::from_static(b"jpeg"))
-        .send()
-        .await
-        .unwrap();
-    let got = t
-        .get_object()
-        .bucket("tenant-data")
-        .key("user-1/photo.jpg")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        got.body.collect().await.unwrap().into_bytes().as_ref(),
-        b"jpeg"
-    );
+    put(
+        &t,
+        "tenant-data",
+        "user-1/photo.jpg",
+        ByteStream::from_static(b"jpeg"),
+    )
+    .await;
+    let (got, _) = get(&t, "tenant-data", "user-1/photo.jpg").await;
+    assert_eq!(got.as_slice(), b"jpeg");
     let listed = t
         .list_objects_v2()
         .bucket("tenant-data")
@@ -283,14 +232,14 @@ async fn temporary_credentials_are_honoured_and_enforced() {
             .unwrap_err();
         assert_eq!(error_code(&e.into_service_error()), "AccessDenied", "{key}");
     }
-    let e = t
-        .put_object()
-        .bucket("tenant-data")
-        .key("user-10/x")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap_err();
+    let e = try_put(
+        &t,
+        "tenant-data",
+        "user-10/x",
+        ByteStream::from_static(b"x"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error_code(&e.into_service_error()), "AccessDenied");
     let e = t
         .list_objects_v2()

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client as S3;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use mayfly_client::{CreateBucketRequest, CreateTokenRequest, TempCredentialsRequest};
+use mayfly_core::TemporaryCredentials;
 use mayfly_core::{AccountId, BucketName, Permission};
 use mayfly_e2e::{Cluster, UPSTREAM_BUCKET};
-use support::{Retries, api, bytes_from, error_code as code, seed};
+use support::{
+    Retries, api, bytes_from, complete, error_code as code, get, put, seed, try_put, upload_part,
+};
 
 mod support;
 
@@ -26,6 +28,10 @@ const PART: usize = 5 << 20;
 fn s3(url: &str, key: &str, secret: &str, token: Option<&str>) -> S3 {
     // One attempt: a retry could hide which node answered what.
     support::s3(url, key, secret, token, Retries::Off)
+}
+
+fn temp_s3(url: &str, creds: &TemporaryCredentials) -> S3 {
+    support::temp_s3(url, creds, Retries::Off)
 }
 
 fn admin_s3(c: &Cluster, url: &str) -> S3 {
@@ -49,15 +55,6 @@ async fn create_bucket(c: &Cluster, api_url: &str, name: &str) {
 /// Deterministic bytes for a tag: what was written can be recomputed from the tag alone.
 fn content(tag: &str, len: usize) -> Vec<u8> {
     bytes_from(seed(tag), len)
-}
-
-async fn get(c: &S3, bucket: &str, key: &str) -> (Vec<u8>, String) {
-    let got = c.get_object().bucket(bucket).key(key).send().await.unwrap();
-    let etag = got.e_tag().unwrap_or_default().to_owned();
-    (
-        got.body.collect().await.unwrap().into_bytes().to_vec(),
-        etag,
-    )
 }
 
 /// Every (key, ETag, size) of a bucket, paged `page` keys at a time.
@@ -112,14 +109,13 @@ async fn credentials_minted_on_node_a_work_on_node_b_and_through_the_balancer() 
         made.secret_access_key.expose_secret(),
         None,
     );
-    token_s3_b
-        .put_object()
-        .bucket("shared")
-        .key("by-token")
-        .body(ByteStream::from_static(b"token on b"))
-        .send()
-        .await
-        .unwrap();
+    put(
+        &token_s3_b,
+        "shared",
+        "by-token",
+        ByteStream::from_static(b"token on b"),
+    )
+    .await;
 
     // Temporary credentials minted on A, parent = that token, used on B.
     let req = TempCredentialsRequest::new(
@@ -133,46 +129,38 @@ async fn credentials_minted_on_node_a_work_on_node_b_and_through_the_balancer() 
         .create_temp_credentials(&account(&cluster), &req)
         .await
         .unwrap();
-    let temp_on = |url: &str| {
-        s3(
-            url,
-            temp.access_key_id.as_str(),
-            temp.secret_access_key.expose_secret(),
-            Some(temp.session_token.expose_secret()),
-        )
-    };
-    temp_on(&b.s3_url)
-        .put_object()
-        .bucket("shared")
-        .key("user-1/minted-on-a")
-        .body(ByteStream::from_static(b"written on b"))
-        .send()
-        .await
-        .unwrap();
+    let temp_on = |url: &str| temp_s3(url, &temp);
+    put(
+        &temp_on(&b.s3_url),
+        "shared",
+        "user-1/minted-on-a",
+        ByteStream::from_static(b"written on b"),
+    )
+    .await;
     let (body, _) = get(&temp_on(&a.s3_url), "shared", "user-1/minted-on-a").await;
     assert_eq!(body, b"written on b");
     // The scope travels with the credential: B refuses what A would refuse.
-    let denied = temp_on(&b.s3_url)
-        .put_object()
-        .bucket("shared")
-        .key("user-2/outside")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap_err();
+    let denied = try_put(
+        &temp_on(&b.s3_url),
+        "shared",
+        "user-2/outside",
+        ByteStream::from_static(b"x"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code(&denied.into_service_error()), "AccessDenied");
 
     // Through the balancer: every request on a fresh connection, so both nodes answer.
     for i in 0..8 {
         let c = temp_on(&cluster.s3_url);
         let key = format!("user-1/lb-{i}");
-        c.put_object()
-            .bucket("shared")
-            .key(&key)
-            .body(ByteStream::from(key.clone().into_bytes()))
-            .send()
-            .await
-            .unwrap();
+        put(
+            &c,
+            "shared",
+            &key,
+            ByteStream::from(key.clone().into_bytes()),
+        )
+        .await;
         let (body, _) = get(&temp_on(&cluster.s3_url), "shared", &key).await;
         assert_eq!(body, key.as_bytes());
         let listed = api(&cluster.api_url, made.value.expose_secret())
@@ -195,14 +183,13 @@ async fn a_token_revoked_on_node_a_is_refused_by_node_b_within_one_second() {
     let mut cluster = Cluster::start(2).unwrap();
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
     create_bucket(&cluster, &a.api_url, "revoke").await;
-    admin_s3(&cluster, &a.s3_url)
-        .put_object()
-        .bucket("revoke")
-        .key("doc")
-        .body(ByteStream::from_static(b"doc"))
-        .send()
-        .await
-        .unwrap();
+    put(
+        &admin_s3(&cluster, &a.s3_url),
+        "revoke",
+        "doc",
+        ByteStream::from_static(b"doc"),
+    )
+    .await;
     let admin_a = api(&a.api_url, &cluster.api_token);
     let made = admin_a
         .create_token(
@@ -228,12 +215,7 @@ async fn a_token_revoked_on_node_a_is_refused_by_node_b_within_one_second() {
         made.secret_access_key.expose_secret(),
         None,
     );
-    let temp_b = s3(
-        &b.s3_url,
-        temp.access_key_id.as_str(),
-        temp.secret_access_key.expose_secret(),
-        Some(temp.session_token.expose_secret()),
-    );
+    let temp_b = temp_s3(&b.s3_url, &temp);
     let bearer_b = api(&b.api_url, made.value.expose_secret());
     // Both work on B before the revocation.
     assert_eq!(get(&token_b, "revoke", "doc").await.0, b"doc");
@@ -303,13 +285,13 @@ async fn small_writer(c: S3, node: usize, writer: usize, keys: Vec<String>, writ
                 .entry(key.clone())
                 .or_default()
                 .insert(tag.clone());
-            c.put_object()
-                .bucket("race")
-                .key(key)
-                .body(ByteStream::from(content(&tag, small_len(&tag))))
-                .send()
-                .await
-                .unwrap();
+            put(
+                &c,
+                "race",
+                key,
+                ByteStream::from(content(&tag, small_len(&tag))),
+            )
+            .await;
         }
     }
 }
@@ -336,35 +318,9 @@ async fn multipart_writer(c: S3, node: usize, keys: Vec<String>, written: Writte
             let mut parts = Vec::new();
             for (n, chunk) in data.chunks(PART).enumerate() {
                 let n = n as i32 + 1;
-                let p = c
-                    .upload_part()
-                    .bucket("race")
-                    .key(key)
-                    .upload_id(&id)
-                    .part_number(n)
-                    .body(ByteStream::from(chunk.to_vec()))
-                    .send()
-                    .await
-                    .unwrap();
-                parts.push(
-                    CompletedPart::builder()
-                        .part_number(n)
-                        .e_tag(p.e_tag().unwrap())
-                        .build(),
-                );
+                parts.push(upload_part(&c, "race", key, &id, n, chunk.to_vec()).await);
             }
-            c.complete_multipart_upload()
-                .bucket("race")
-                .key(key)
-                .upload_id(&id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
+            complete(&c, "race", key, &id, parts).await;
         }
     }
 }
@@ -532,16 +488,7 @@ async fn killing_a_node_mid_upload_leaves_the_other_serving_and_nothing_partial(
         .unwrap();
     let upload_id = up.upload_id().unwrap().to_owned();
     let part1 = content("multi/1", PART);
-    let p1 = a
-        .upload_part()
-        .bucket("crash")
-        .key("multi")
-        .upload_id(&upload_id)
-        .part_number(1)
-        .body(ByteStream::from(part1.clone()))
-        .send()
-        .await
-        .unwrap();
+    let p1 = upload_part(&a, "crash", "multi", &upload_id, 1, part1.clone()).await;
     let part2_url = a
         .upload_part()
         .bucket("crash")
@@ -615,39 +562,8 @@ async fn killing_a_node_mid_upload_leaves_the_other_serving_and_nothing_partial(
     }
     // The upload itself lives in the shared metadata: B finishes what A started.
     let part2 = content("multi/2", 1 << 20);
-    let p2 = b
-        .upload_part()
-        .bucket("crash")
-        .key("multi")
-        .upload_id(&upload_id)
-        .part_number(2)
-        .body(ByteStream::from(part2.clone()))
-        .send()
-        .await
-        .unwrap();
-    b.complete_multipart_upload()
-        .bucket("crash")
-        .key("multi")
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .parts(
-                    CompletedPart::builder()
-                        .part_number(1)
-                        .e_tag(p1.e_tag().unwrap())
-                        .build(),
-                )
-                .parts(
-                    CompletedPart::builder()
-                        .part_number(2)
-                        .e_tag(p2.e_tag().unwrap())
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let p2 = upload_part(&b, "crash", "multi", &upload_id, 2, part2.clone()).await;
+    complete(&b, "crash", "multi", &upload_id, vec![p1, p2]).await;
     let (body, _) = get(&b, "crash", "multi").await;
     assert!(body == [part1, part2].concat(), "completed object differs");
 
@@ -656,13 +572,14 @@ async fn killing_a_node_mid_upload_leaves_the_other_serving_and_nothing_partial(
     for i in 0..10 {
         let c = admin_s3(&cluster, &cluster.s3_url);
         let key = format!("after/{i}");
-        c.put_object()
-            .bucket("crash")
-            .key(&key)
-            .body(ByteStream::from(key.clone().into_bytes()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PUT {key} through the balancer after the kill: {e:?}"));
+        try_put(
+            &c,
+            "crash",
+            &key,
+            ByteStream::from(key.clone().into_bytes()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key} through the balancer after the kill: {e:?}"));
         assert_eq!(get(&c, "crash", &key).await.0, key.as_bytes());
         let acct = api(&cluster.api_url, &cluster.api_token)
             .list_buckets(&account(&cluster), &Default::default())

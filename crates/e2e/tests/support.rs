@@ -4,8 +4,15 @@
 #![allow(dead_code)]
 
 use aws_sdk_s3::Client as S3;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput;
+use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use mayfly_client::{ApiToken, Client};
+use mayfly_core::TemporaryCredentials;
 
 /// Whether an S3 client retries like the SDK does by default, or makes exactly one attempt
 /// (cluster tests: a retry could hide which node answered what).
@@ -32,6 +39,18 @@ pub(crate) fn s3(url: &str, key: &str, secret: &str, token: Option<&str>, retrie
     S3::from_conf(conf.build())
 }
 
+/// aws-sdk-s3 signing with temporary credentials minted through the API (key, secret and
+/// session token).
+pub(crate) fn temp_s3(url: &str, creds: &TemporaryCredentials, retries: Retries) -> S3 {
+    s3(
+        url,
+        creds.access_key_id.as_str(),
+        creds.secret_access_key.expose_secret(),
+        Some(creds.session_token.expose_secret()),
+        retries,
+    )
+}
+
 /// mayfly-client against a Mayfly API (`.../client/v4`) with a bearer token.
 pub(crate) fn api(url: &str, token: &str) -> Client {
     Client::builder()
@@ -44,6 +63,83 @@ pub(crate) fn api(url: &str, token: &str) -> Client {
 /// The S3 error code of a service error (`<none>` when the body had none).
 pub(crate) fn error_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<none>").to_owned()
+}
+
+/// PutObject of `body` at `bucket`/`key`, returning the SDK's result (for refusals).
+pub(crate) async fn try_put(
+    c: &S3,
+    bucket: &str,
+    key: &str,
+    body: ByteStream,
+) -> Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>> {
+    c.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body)
+        .send()
+        .await
+}
+
+/// PutObject that must succeed.
+pub(crate) async fn put(c: &S3, bucket: &str, key: &str, body: ByteStream) -> PutObjectOutput {
+    try_put(c, bucket, key, body).await.unwrap()
+}
+
+/// GetObject that must succeed: the whole body and the ETag (empty when absent).
+pub(crate) async fn get(c: &S3, bucket: &str, key: &str) -> (Vec<u8>, String) {
+    let got = c.get_object().bucket(bucket).key(key).send().await.unwrap();
+    let etag = got.e_tag().unwrap_or_default().to_owned();
+    (
+        got.body.collect().await.unwrap().into_bytes().to_vec(),
+        etag,
+    )
+}
+
+/// UploadPart `n` of upload `id` that must succeed; returns the part for the completion list.
+pub(crate) async fn upload_part(
+    c: &S3,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    n: i32,
+    data: Vec<u8>,
+) -> CompletedPart {
+    let p = c
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(id)
+        .part_number(n)
+        .body(ByteStream::from(data))
+        .send()
+        .await
+        .unwrap();
+    CompletedPart::builder()
+        .part_number(n)
+        .e_tag(p.e_tag().unwrap())
+        .build()
+}
+
+/// CompleteMultipartUpload of upload `id` from `parts`, which must succeed.
+pub(crate) async fn complete(
+    c: &S3,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    parts: Vec<CompletedPart>,
+) -> CompleteMultipartUploadOutput {
+    c.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A seed that follows from `tag` alone (FNV-1a).
