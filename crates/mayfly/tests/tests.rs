@@ -10,7 +10,7 @@ use mayfly_client::{
     ApiToken, Client, CreateBucketRequest, CreateTokenRequest, ErrorKind, R2Code,
     TempCredentialsRequest, UpdateStatus, UpdateTokenRequest, codes,
 };
-use mayfly_core::{BucketName, Permission};
+use mayfly_core::{AccountId, BucketName, Permission};
 use mayfly_store::Clock;
 
 fn config(dir: &std::path::Path) -> ServeConfig {
@@ -34,15 +34,22 @@ fn client(running: &serve::Running, token: &str) -> Client {
         .expect("client")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_drives_buckets_tokens_and_credentials_end_to_end() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let running = serve::start(&config(dir.path()), Clock::fixed(1_750_000_000))
+/// Serves a fresh data dir with a fixed clock: the server, a client holding the bootstrap admin
+/// token, and the bootstrapped account.
+async fn start_fresh(dir: &std::path::Path) -> (serve::Running, Client, AccountId) {
+    let running = serve::start(&config(dir), Clock::fixed(1_750_000_000))
         .await
         .expect("start");
     let boot = running.bootstrap.as_ref().expect("fresh dir bootstraps");
     let admin = client(&running, boot.api_token.expose_secret());
     let account = boot.account_id.clone();
+    (running, admin, account)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_drives_buckets_tokens_and_credentials_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (running, admin, account) = start_fresh(dir.path()).await;
 
     let name = BucketName::parse("wired-bucket").expect("name");
     let bucket = admin
@@ -188,12 +195,7 @@ async fn ready_file_is_written_atomically_with_both_urls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_update_downgrades_disables_and_enables_against_the_real_api() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let running = serve::start(&config(dir.path()), Clock::fixed(1_750_000_000))
-        .await
-        .expect("start");
-    let boot = running.bootstrap.as_ref().expect("fresh dir bootstraps");
-    let admin = client(&running, boot.api_token.expose_secret());
-    let account = boot.account_id.clone();
+    let (running, admin, account) = start_fresh(dir.path()).await;
     let name = BucketName::parse("update-bucket").expect("name");
     admin
         .create_bucket(&account, &CreateBucketRequest::new(name.clone()))
