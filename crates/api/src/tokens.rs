@@ -447,20 +447,6 @@ pub(crate) async fn update(
     let status = parse_status(&mut body)?;
     let request = NewToken::parse(body, &account, now)?;
     let expires_at = bounded_expiry(&caller, request.expires_at)?;
-    let status = match status {
-        Some(s) => s,
-        None => {
-            let current = state.store.get_token(&id).await?;
-            if current.account != account {
-                return Err(NotFound::Token.into());
-            }
-            match current.status {
-                TokenStatus::Disabled => TokenStatus::Disabled,
-                // A revoked token is refused by the store below.
-                TokenStatus::Active | TokenStatus::Revoked => TokenStatus::Active,
-            }
-        }
-    };
     let update = TokenUpdate {
         name: request.name,
         permission: request.permission,

@@ -358,7 +358,7 @@ fn update_token(
             update.name,
             update.permission.as_str(),
             buckets,
-            update.status.as_str(),
+            update.status.unwrap_or(current.status).as_str(),
             update.expires_at.map(to_sql_int).transpose()?,
         ],
     )

@@ -278,7 +278,7 @@ pub(crate) async fn update_token(
             &update.name,
             &update.permission.as_str(),
             &buckets,
-            &update.status.as_str(),
+            &update.status.unwrap_or(current.status).as_str(),
             &update.expires_at.map(to_db).transpose()?,
         ],
     )

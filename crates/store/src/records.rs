@@ -138,8 +138,9 @@ pub struct TokenUpdate {
     pub permission: Permission,
     /// For object-level tokens, the buckets it is limited to; `None` means every bucket.
     pub buckets: Option<Vec<BucketName>>,
-    /// Active or disabled (or revoked, which is final).
-    pub status: TokenStatus,
+    /// Active or disabled; `None` keeps the current status (revoked is final: the update
+    /// is refused).
+    pub status: Option<TokenStatus>,
     /// Epoch seconds after which the token is refused; `None`: never.
     pub expires_at: Option<u64>,
 }
@@ -151,7 +152,7 @@ impl TokenUpdate {
             name: self.name.clone(),
             permission: self.permission,
             buckets: self.buckets.clone(),
-            status: self.status,
+            status: self.status.unwrap_or(token.status),
             expires_at: self.expires_at,
             ..token.clone()
         }

@@ -219,7 +219,7 @@ pub async fn tokens_update_replaces_fields_and_refuses_revoked(s: &Subject) {
         name: "downgraded".to_owned(),
         permission: Permission::ObjectReadOnly,
         buckets: Some(vec![bucket_name("photos")]),
-        status: TokenStatus::Active,
+        status: Some(TokenStatus::Active),
         expires_at: Some(1_760_000_000),
     };
     let updated = ok(s.meta.update_token(&a, &t.id, down.clone()).await, "update");
@@ -233,7 +233,7 @@ pub async fn tokens_update_replaces_fields_and_refuses_revoked(s: &Subject) {
     );
 
     let disabled = TokenUpdate {
-        status: TokenStatus::Disabled,
+        status: Some(TokenStatus::Disabled),
         buckets: None,
         expires_at: None,
         ..down.clone()
