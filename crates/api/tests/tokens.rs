@@ -10,6 +10,14 @@ fn tokens() -> String {
     format!("/accounts/{ACCOUNT}/tokens")
 }
 
+/// Creates a token with the admin token from a raw JSON body; returns its id and value.
+async fn create_token(h: &Harness, body: &str) -> (String, String) {
+    let t = h.admin_call(Method::POST, &tokens(), Some(body)).await;
+    let id = t.ok()["id"].as_str().unwrap().to_owned();
+    let value = t.ok()["value"].as_str().unwrap().to_owned();
+    (id, value)
+}
+
 #[tokio::test]
 async fn mayfly_shape_creates_a_usable_token_and_key_pair() {
     let h = Harness::new().await;
@@ -130,15 +138,7 @@ async fn cloudflare_sdk_shape_maps_permission_groups() {
 #[tokio::test]
 async fn revoke_kills_the_token_at_once_and_replays_succeed() {
     let h = Harness::new().await;
-    let t = h
-        .admin_call(
-            Method::POST,
-            &tokens(),
-            Some(r#"{"name":"tmp","permission":"admin-read-only"}"#),
-        )
-        .await;
-    let value = t.ok()["value"].as_str().unwrap().to_owned();
-    let id = t.ok()["id"].as_str().unwrap().to_owned();
+    let (id, value) = create_token(&h, r#"{"name":"tmp","permission":"admin-read-only"}"#).await;
     h.call(
         Method::GET,
         &format!("/accounts/{ACCOUNT}/r2/buckets"),
@@ -391,15 +391,11 @@ async fn update_replaces_permission_buckets_name_and_expiry() {
     let h = Harness::new().await;
     h.bucket(ACCOUNT, "logs").await;
     h.bucket(ACCOUNT, "photos").await;
-    let t = h
-        .admin_call(
-            Method::POST,
-            &tokens(),
-            Some(r#"{"name":"ci","permission":"object-read-write","buckets":["logs","photos"]}"#),
-        )
-        .await;
-    let id = t.ok()["id"].as_str().unwrap().to_owned();
-    let value = t.ok()["value"].as_str().unwrap().to_owned();
+    let (id, value) = create_token(
+        &h,
+        r#"{"name":"ci","permission":"object-read-write","buckets":["logs","photos"]}"#,
+    )
+    .await;
 
     // Cloudflare's shape, as `client.accounts.tokens.update(...)` sends it.
     let body = json!({
@@ -473,15 +469,7 @@ async fn update_replaces_permission_buckets_name_and_expiry() {
 #[tokio::test]
 async fn update_can_disable_and_re_enable_but_never_revive_a_revoked_token() {
     let h = Harness::new().await;
-    let t = h
-        .admin_call(
-            Method::POST,
-            &tokens(),
-            Some(r#"{"name":"tmp","permission":"admin-read-only"}"#),
-        )
-        .await;
-    let id = t.ok()["id"].as_str().unwrap().to_owned();
-    let value = t.ok()["value"].as_str().unwrap().to_owned();
+    let (id, value) = create_token(&h, r#"{"name":"tmp","permission":"admin-read-only"}"#).await;
     let buckets = format!("/accounts/{ACCOUNT}/r2/buckets");
     let put = |status: &str| {
         json!({"name": "tmp", "permission": "admin-read-only", "status": status}).to_string()
