@@ -10,6 +10,7 @@
 mod cli;
 mod endpoint;
 mod load;
+mod output;
 mod report;
 mod sigv4;
 mod steps;
@@ -223,7 +224,7 @@ async fn run(cli: Cli) -> Result<()> {
         "client": "aws-sdk-s3 (no retries, checksums when required); reqwest for /healthz; mayfly-client for minting",
         "peak_rss_per_step": rss_per_step,
     });
-    report::write_all(&cli.out, meta, &rows, &checked)?;
+    output::write_all(&cli.out, meta, &rows, &checked)?;
     println!("{}", report::table(&rows, &checked));
     println!(
         "wrote {}/results.json, results.csv, results.md, chart.svg",

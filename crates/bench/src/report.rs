@@ -1,12 +1,8 @@
-//! Turns merged samples into rows, checks the targets as ratios, and writes the three
-//! outputs: a table on stdout, `results.json` + `results.csv`, and `chart.svg` (see
-//! [`crate::svg`]).
+//! Turns merged samples into rows, checks the targets as ratios, and renders them as a
+//! text table, CSV and Markdown. Writing the files (and the chart) is `output`'s job.
 
-use std::fmt::Write as _;
-use std::path::Path;
-
-use anyhow::{Context, Result};
 use serde::Serialize;
+use std::fmt::Write as _;
 
 use crate::load::Sample;
 use crate::steps::{Kind, Step};
@@ -509,32 +505,4 @@ pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
         );
     }
     s
-}
-
-/// Writes `results.json`, `results.csv`, `results.md` and `chart.svg` into `dir`.
-pub(crate) fn write_all(
-    dir: &Path,
-    meta: serde_json::Value,
-    rows: &[Row],
-    targets: &[TargetResult],
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut json = meta;
-    json["rows"] = serde_json::to_value(rows)?;
-    json["targets"] = serde_json::to_value(targets)?;
-    let title = json["command"]
-        .as_str()
-        .unwrap_or("mayfly-bench")
-        .to_owned();
-    std::fs::write(
-        dir.join("results.json"),
-        serde_json::to_string_pretty(&json)? + "\n",
-    )?;
-    std::fs::write(dir.join("results.csv"), csv(rows))?;
-    std::fs::write(dir.join("results.md"), markdown(rows, targets))?;
-    std::fs::write(
-        dir.join("chart.svg"),
-        crate::svg::chart(&title, targets, rows),
-    )?;
-    Ok(())
 }
