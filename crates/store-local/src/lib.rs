@@ -18,6 +18,8 @@
 //! Data directory layout: `meta.sqlite3` (+ `-wal`, `-shm`), `blobs/<xx>/<blob id>`,
 //! `blobs/tmp/` (in-flight writes, swept at open), `lock`.
 
+#![warn(missing_docs)]
+
 mod accounts;
 mod blobs;
 mod buckets;

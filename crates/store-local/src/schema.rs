@@ -7,7 +7,6 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::db::backend;
 use mayfly_store::StoreError;
 
 const V1: &str = r"
@@ -119,8 +118,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[V1];
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(backend)?;
-    let latest = i64::try_from(MIGRATIONS.len()).map_err(backend)?;
+        .map_err(StoreError::backend)?;
+    let latest = i64::try_from(MIGRATIONS.len()).map_err(StoreError::backend)?;
     if current > latest {
         return Err(StoreError::Backend(format!(
             "database schema version {current} is newer than this binary's {latest}"
@@ -129,19 +128,19 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (version, sql) in MIGRATIONS
         .iter()
         .enumerate()
-        .skip(usize::try_from(current).map_err(backend)?)
+        .skip(usize::try_from(current).map_err(StoreError::backend)?)
     {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        tx.execute_batch(sql).map_err(backend)?;
+            .map_err(StoreError::backend)?;
+        tx.execute_batch(sql).map_err(StoreError::backend)?;
         tx.pragma_update(
             None,
             "user_version",
-            i64::try_from(version + 1).map_err(backend)?,
+            i64::try_from(version + 1).map_err(StoreError::backend)?,
         )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)?;
+        .map_err(StoreError::backend)?;
+        tx.commit().map_err(StoreError::backend)?;
     }
     Ok(())
 }

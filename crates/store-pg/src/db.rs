@@ -11,7 +11,7 @@ use mayfly_store::StoreError;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 
-use crate::metadata::PgOptions;
+use crate::options::PgOptions;
 use crate::tls::{PgSslMode, connector};
 
 /// How long opening (or checking) a connection may take, unless the options or the URL say.

@@ -24,6 +24,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod accounts;
 mod buckets;
 mod codec;
@@ -31,13 +33,15 @@ mod db;
 mod metadata;
 mod multipart;
 mod objects;
+mod options;
 mod s3;
 mod s3_config;
 mod schema;
 mod tls;
 
 pub use db::PgUrl;
-pub use metadata::{DEFAULT_POOL_SIZE, PgMetadata, PgOptions};
+pub use metadata::PgMetadata;
+pub use options::{DEFAULT_POOL_SIZE, PgOptions};
 pub use s3::{PART_SIZE, PARTS_IN_FLIGHT, S3Blobs};
 pub use s3_config::{S3BlobsConfig, S3ConfigError, S3Credentials};
 pub use schema::latest_version;

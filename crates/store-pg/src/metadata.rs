@@ -3,8 +3,6 @@
 //! modules.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
@@ -17,35 +15,8 @@ use mayfly_store::{
 };
 
 use crate::db::{PgUrl, in_tx, pool};
-use crate::tls::PgSslMode;
+use crate::options::PgOptions;
 use crate::{accounts, buckets, multipart, objects, schema};
-
-/// Connections a store keeps open at most, unless told otherwise.
-pub const DEFAULT_POOL_SIZE: usize = 16;
-
-/// How [`PgMetadata`] connects: pool size, connect timeout and TLS.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PgOptions {
-    /// Connections kept open at most (at least 1).
-    pub pool_size: usize,
-    /// How long opening a connection may take; `None`: the URL's `connect_timeout`, else 10 s.
-    pub connect_timeout: Option<Duration>,
-    /// TLS mode; `None`: the URL's `sslmode` (`prefer` when absent), certificate unchecked.
-    pub ssl_mode: Option<PgSslMode>,
-    /// PEM CA certificates for `verify-full`; `None`: the system's trust store.
-    pub ssl_root_cert: Option<PathBuf>,
-}
-
-impl Default for PgOptions {
-    fn default() -> Self {
-        Self {
-            pool_size: DEFAULT_POOL_SIZE,
-            connect_timeout: None,
-            ssl_mode: None,
-            ssl_root_cert: None,
-        }
-    }
-}
 
 /// PostgreSQL-backed metadata. Cheap to clone (shares the pool). Any number of Mayfly nodes may
 /// use one database at once: every write takes the row or advisory locks it depends on.

@@ -18,6 +18,8 @@
 //! assert_eq!(clock.now(), 1_750_000_060);
 //! ```
 
+#![warn(missing_docs)]
+
 mod blob;
 #[doc(hidden)]
 pub mod bucket_page;
