@@ -591,7 +591,10 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
     }
     if streaming {
         let (parts, body) = req.into_parts();
-        let guarded = ChunkGuard::new(body.into_data_stream(), limits.max_aws_chunk);
+        let mut guarded = ChunkGuard::new(body.into_data_stream(), limits.max_aws_chunk);
+        if let Some(d) = decoded {
+            guarded = guarded.with_decoded_length(d);
+        }
         return Ok(Request::from_parts(parts, Body::from_stream(guarded)));
     }
     Ok(req)
