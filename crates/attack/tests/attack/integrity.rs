@@ -80,9 +80,8 @@ fn tampered_lists() -> Vec<(&'static str, String)> {
         ),
         (
             "duplicate names plus X-Amz-Copy-Source",
-            format!(
-                "host;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;X-Amz-Copy-Source"
-            ),
+            "host;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;X-Amz-Copy-Source"
+                .to_owned(),
         ),
         ("lowercase, unsorted", format!("{l};x-amz-copy-source")),
         ("Host capitalised", l.replacen("host", "Host", 1)),
