@@ -6,8 +6,8 @@
 //! - [`sigv4_request`]: the guard's credential checks over a whole request head (the
 //!   `Authorization` split, `SignedHeaders` / `X-Amz-SignedHeaders`, host, presigned
 //!   lifetime): whatever it accepts, s3s signs over exactly the names the guard checked;
-//! - [`aws_chunked`]: the chunk-size guard, whose verdict must not depend on where the HTTP
-//!   body is split and which never changes a byte;
+//! - [`aws_chunked`]: the chunk-size and decoded-length guard, whose verdict must not depend
+//!   on where the HTTP body is split and which never changes a byte;
 //! - [`xml_bodies`]: the XML documents s3s parses for us (DeleteObjects, CompleteMultipartUpload,
 //!   CORS, lifecycle), which must never panic and whose DeleteObjects keys are bounded.
 
@@ -155,14 +155,22 @@ pub fn sigv4_request(data: &[u8]) {
     }
 }
 
-/// `data[0]` picks split points; the rest is an aws-chunked body.
+/// `data[0]` picks split points; when its high bit is set, `data[1]` is a declared decoded
+/// length the chunk sizes are held to; the rest is an aws-chunked body.
 pub fn aws_chunked(data: &[u8]) {
-    let Some((&seed, body)) = data.split_first() else {
+    let Some((&seed, rest)) = data.split_first() else {
         return;
+    };
+    let (decoded, body) = match rest.split_first() {
+        Some((&d, body)) if seed & 0x80 != 0 => (Some(u64::from(d)), body),
+        _ => (None, rest),
     };
     let run = |pieces: Vec<Bytes>| {
         let inner = futures::stream::iter(pieces.into_iter().map(Ok::<_, std::io::Error>));
         let mut g = ChunkGuard::new(inner, 64);
+        if let Some(d) = decoded {
+            g = g.with_decoded_length(d);
+        }
         // Every inner item is ready at once, so polling with a no-op waker runs it to the end.
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let mut out = Vec::new();
