@@ -37,6 +37,14 @@ pub enum Class {
     Parent,
     /// 13. error oracles.
     Oracle,
+    // --- issue 12, request integrity (sec-wire) ---
+    /// 14. signed-request integrity: `SignedHeaders` form, `host`, absolute-form targets.
+    Integrity,
+    /// 15. conditional requests outside the scope.
+    Conditional,
+    /// 16. aws-chunked framing and declared lengths.
+    Chunked,
+    // --- end sec-wire ---
 }
 
 impl Class {
@@ -56,11 +64,16 @@ impl Class {
             Class::MixUp => "11 mix-ups",
             Class::Parent => "12 parent",
             Class::Oracle => "13 oracles",
+            // --- issue 12, request integrity (sec-wire) ---
+            Class::Integrity => "14 signed-headers",
+            Class::Conditional => "15 conditional",
+            Class::Chunked => "16 aws-chunked",
+            // --- end sec-wire ---
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 13] = [
+    pub const ALL: [Class; 16] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -74,6 +87,11 @@ impl Class {
         Class::MixUp,
         Class::Parent,
         Class::Oracle,
+        // --- issue 12, request integrity (sec-wire) ---
+        Class::Integrity,
+        Class::Conditional,
+        Class::Chunked,
+        // --- end sec-wire ---
     ];
 }
 

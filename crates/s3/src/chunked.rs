@@ -6,6 +6,12 @@
 //! chunk framing, and fails the body as soon as a chunk header announces more than
 //! [`crate::Limits::max_aws_chunk`] bytes. It never changes the bytes it forwards; s3s still
 //! does all parsing and signature checks.
+//!
+//! It also holds the chunks to `x-amz-decoded-content-length`: s3s 0.14 only compares the
+//! decoded body with that header when the request has a `Content-Length` (which it rewrites),
+//! and the SDKs send aws-chunked bodies with `Transfer-Encoding: chunked` instead, so a lying
+//! decoded length would otherwise be stored as if true. The chunk sizes must add up to it
+//! exactly, and a body that ends before its final zero-size chunk is incomplete.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -22,7 +28,8 @@ pub(crate) enum ChunkGuardError {
     /// A chunk announced more bytes than the limit.
     #[error("aws-chunked chunk larger than {limit} bytes")]
     ChunkTooLarge { limit: u64 },
-    /// The chunk header is not `hex-size[;ext]\r\n`.
+    /// The chunk header is not `hex-size[;ext]\r\n`, the chunk sizes do not add up to the
+    /// declared decoded length, or the body ends before its final chunk.
     #[error("malformed aws-chunked framing")]
     Malformed,
     /// The underlying body failed.
@@ -44,6 +51,10 @@ pub(crate) struct ChunkGuard<S> {
     inner: S,
     state: State,
     limit: u64,
+    /// `x-amz-decoded-content-length`, when the chunk sizes are held to it.
+    decoded: Option<u64>,
+    /// Sum of the chunk sizes announced so far.
+    announced: u64,
 }
 
 impl<S> ChunkGuard<S> {
@@ -52,7 +63,15 @@ impl<S> ChunkGuard<S> {
             inner,
             state: State::Header(Vec::new()),
             limit,
+            decoded: None,
+            announced: 0,
         }
+    }
+
+    /// Holds the chunk sizes to the declared decoded length: they must add up to exactly it.
+    pub(crate) fn with_decoded_length(mut self, decoded: u64) -> Self {
+        self.decoded = Some(decoded);
+        self
     }
 
     fn scan(&mut self, mut data: &[u8]) -> Result<(), ChunkGuardError> {
@@ -72,6 +91,12 @@ impl<S> ChunkGuard<S> {
                         let size = parse_size(line)?;
                         if size > self.limit {
                             return Err(ChunkGuardError::ChunkTooLarge { limit: self.limit });
+                        }
+                        self.announced = self.announced.saturating_add(size);
+                        if let Some(d) = self.decoded
+                            && (self.announced > d || (size == 0 && self.announced != d))
+                        {
+                            return Err(ChunkGuardError::Malformed);
                         }
                         self.state = if size == 0 {
                             State::Trailer
@@ -136,7 +161,15 @@ where
                 self.state = State::Failed;
                 Poll::Ready(Some(Err(ChunkGuardError::Body(e.into()))))
             }
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                if matches!(self.state, State::Trailer) {
+                    Poll::Ready(None)
+                } else {
+                    // The body ended before its final zero-size chunk.
+                    self.state = State::Failed;
+                    Poll::Ready(Some(Err(ChunkGuardError::Malformed)))
+                }
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -182,6 +215,59 @@ mod tests {
         )
         .await;
         assert!(matches!(err, Err(ChunkGuardError::ChunkTooLarge { .. })));
+    }
+
+    async fn run_declared(
+        parts: Vec<&'static [u8]>,
+        decoded: u64,
+    ) -> Result<Vec<u8>, ChunkGuardError> {
+        let inner = futures::stream::iter(
+            parts
+                .into_iter()
+                .map(|p| Ok::<_, std::io::Error>(Bytes::from_static(p))),
+        );
+        let mut g = ChunkGuard::new(inner, 64).with_decoded_length(decoded);
+        let mut out = Vec::new();
+        while let Some(item) = g.next().await {
+            out.extend_from_slice(&item?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn chunk_sizes_must_add_up_to_the_decoded_length() {
+        let body: &[&'static [u8]] = &[b"6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"];
+        assert!(run_declared(body.to_vec(), 11).await.is_ok());
+        for lie in [0, 10, 12, 1 << 40] {
+            assert!(
+                matches!(
+                    run_declared(body.to_vec(), lie).await,
+                    Err(ChunkGuardError::Malformed)
+                ),
+                "decoded length {lie}"
+            );
+        }
+        // Refused as soon as a chunk header passes the declared length, before its data.
+        let err = run_declared(vec![b"6\r\nhello \r\n", b"40\r\n"], 11).await;
+        assert!(matches!(err, Err(ChunkGuardError::Malformed)));
+    }
+
+    #[tokio::test]
+    async fn a_body_without_its_final_chunk_is_incomplete() {
+        for parts in [
+            vec![],
+            vec![&b"6\r\nhello \r\n"[..]],
+            vec![&b"6\r\nhel"[..]],
+            vec![&b"6\r\nhello \r\n5"[..]],
+        ] {
+            assert!(
+                matches!(
+                    run(parts.clone(), 64).await,
+                    Err(ChunkGuardError::Malformed)
+                ),
+                "{parts:?}"
+            );
+        }
     }
 
     #[tokio::test]

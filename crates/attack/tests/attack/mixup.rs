@@ -222,10 +222,9 @@ pub(crate) fn run(w: &mut World, fx: &Fx) {
             .into_iter()
             .filter(|p| *p != AuthPath::SigV2)
             .collect();
-        // A second X-Amz-Date passes the signed-names rule (the name is signed) and s3s refuses
-        // the duplicate.
+        // A second X-Amz-Date: the name is signed, and a signed header must be sent once.
         let expect = if h == "X-Amz-Date" {
-            Expect::INVALID_REQUEST
+            Expect::err(400, "InvalidArgument")
         } else {
             Expect::DENIED
         };
