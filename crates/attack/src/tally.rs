@@ -37,6 +37,8 @@ pub enum Class {
     Parent,
     /// 13. error oracles.
     Oracle,
+    /// 14. writes in flight: credentials that die mid-body, slow clients (issue 12).
+    InFlight,
 }
 
 impl Class {
@@ -56,11 +58,12 @@ impl Class {
             Class::MixUp => "11 mix-ups",
             Class::Parent => "12 parent",
             Class::Oracle => "13 oracles",
+            Class::InFlight => "14 in-flight",
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 13] = [
+    pub const ALL: [Class; 14] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -74,6 +77,7 @@ impl Class {
         Class::MixUp,
         Class::Parent,
         Class::Oracle,
+        Class::InFlight,
     ];
 }
 

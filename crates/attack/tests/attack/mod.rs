@@ -14,3 +14,5 @@ pub(crate) mod parent;
 pub(crate) mod prefix;
 pub(crate) mod skew;
 pub(crate) mod tamper;
+// ----- issue 12, sec-flow: writes in flight and slow clients -----
+pub(crate) mod inflight;
