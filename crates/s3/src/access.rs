@@ -30,10 +30,10 @@ use mayfly_store::BlobId;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{CopySource, DeleteObjectsInput};
 use s3s::path::S3Path;
-use s3s::{S3Request, S3Result, s3_error};
+use s3s::{S3Request, S3Result};
 
 use crate::context::{Identity, IdentityKind, RequestContext};
-use crate::error::{Failure, access_denied};
+use crate::error::{self, Failure, access_denied};
 use crate::state::S3State;
 
 pub(crate) struct Gate;
@@ -87,8 +87,7 @@ pub(crate) fn op_from_name(name: &str) -> S3Result<S3Op> {
 }
 
 pub(crate) fn parse_bucket(name: &str) -> S3Result<BucketName> {
-    BucketName::parse(name)
-        .map_err(|_| s3_error!(InvalidBucketName, "The specified bucket is not valid."))
+    BucketName::parse(name).map_err(|_| error::invalid_bucket_name())
 }
 
 /// Parses `x-amz-copy-source` exactly as s3s does for the operation input.
@@ -102,14 +101,13 @@ pub(crate) fn parse_copy_source(value: &str) -> S3Result<(BucketName, String)> {
         Ok(CopySource::Bucket {
             version_id: Some(_),
             ..
-        }) => Err(s3_error!(
-            NotImplemented,
-            "versioned copy sources are not supported"
+        }) => Err(error::unsupported(
+            "versioned copy sources are not supported",
         )),
         Ok(CopySource::AccessPoint { .. } | CopySource::Outpost { .. }) => {
-            Err(s3_error!(NotImplemented, "access points are not supported"))
+            Err(error::unsupported("access points are not supported"))
         }
-        Err(_) => Err(s3_error!(InvalidArgument, "invalid x-amz-copy-source")),
+        Err(_) => Err(error::invalid_argument("invalid x-amz-copy-source")),
     }
 }
 
@@ -122,10 +120,10 @@ pub(crate) fn query_param(uri: &http::Uri, name: &str) -> S3Result<Option<String
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == name {
             if found.is_some() {
-                return Err(s3_error!(InvalidArgument, "duplicate query parameter"));
+                return Err(error::invalid_argument("duplicate query parameter"));
             }
             let v = urlencoding::decode(&v.replace('+', "%20"))
-                .map_err(|_| s3_error!(InvalidURI))?
+                .map_err(|_| error::invalid_uri())?
                 .into_owned();
             found = Some(v);
         }
@@ -158,7 +156,7 @@ impl S3Access for Gate {
                 .headers()
                 .get("x-amz-copy-source")
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| s3_error!(InvalidArgument, "missing x-amz-copy-source"))?;
+                .ok_or_else(|| error::invalid_argument("missing x-amz-copy-source"))?;
             Some(parse_copy_source(value)?)
         } else {
             None

@@ -274,3 +274,27 @@ pub(crate) fn request_timeout() -> S3Error {
 pub(crate) fn context_missing() -> S3Error {
     internal(&"request context missing")
 }
+
+/// 501 for a form of an operation Mayfly does not serve, saying which.
+pub(crate) fn unsupported(what: &'static str) -> S3Error {
+    note_reason(what);
+    S3Error::with_message(S3ErrorCode::NotImplemented, what)
+}
+
+/// 400 `InvalidArgument` with a fixed message.
+pub(crate) fn invalid_argument(what: &'static str) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidArgument, what)
+}
+
+/// 400 `InvalidURI`: the request target does not decode.
+pub(crate) fn invalid_uri() -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
+}
+
+/// 400 `InvalidBucketName`.
+pub(crate) fn invalid_bucket_name() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidBucketName,
+        "The specified bucket is not valid.",
+    )
+}
