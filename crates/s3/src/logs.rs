@@ -193,6 +193,8 @@ pub(crate) struct Outcome<'a> {
     pub(crate) code: Option<&'a str>,
     /// The S3 `<Message>` of an error (fixed texts, never request data).
     pub(crate) message: Option<&'a str>,
+    /// When the request arrived.
+    pub(crate) started: std::time::Instant,
 }
 
 impl RequestLog {
@@ -232,6 +234,7 @@ impl RequestLog {
         let op = notes.op.as_deref().unwrap_or("");
         let key = notes.access_key.as_deref().unwrap_or("");
         let id = self.id.as_str();
+        let latency_ms = out.started.elapsed().as_secs_f64() * 1000.0;
         macro_rules! line {
             ($level:ident, $msg:literal) => {
                 tracing::$level!(
@@ -244,6 +247,7 @@ impl RequestLog {
                     status,
                     code,
                     reason = %reason,
+                    latency_ms,
                     $msg
                 )
             };

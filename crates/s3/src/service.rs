@@ -68,6 +68,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
     let method = req.method().clone();
     // The path only: the query may carry X-Amz-Signature or X-Amz-Security-Token.
     let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
     let timed_out = Arc::new(AtomicBool::new(false));
     let req = match shared.state.body_idle_timeout {
         Some(limit) => req.map(|b| Body::new(IdleTimeout::new(b, limit, Arc::clone(&timed_out)))),
@@ -85,7 +86,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
         } else {
             resp
         };
-        finish(resp, &log, &method, &path).await
+        finish(resp, &log, &method, &path, started).await
     }
     .with_subscriber(dispatch)
     .await
@@ -122,6 +123,7 @@ async fn finish(
     log: &RequestLog,
     method: &http::Method,
     path: &str,
+    started: std::time::Instant,
 ) -> Response {
     let id = log.id().to_owned();
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -136,6 +138,7 @@ async fn finish(
                 status,
                 code: None,
                 message: None,
+                started,
             },
         );
         return resp;
@@ -154,6 +157,7 @@ async fn finish(
             status,
             code: code.as_deref(),
             message: message.as_deref(),
+            started,
         },
     );
     let body = match text.find("</Error>") {
