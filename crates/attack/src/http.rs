@@ -72,9 +72,20 @@ pub fn send(addr: &str, bytes: &[u8]) -> Response {
     // The server may answer (and close) before the whole body is written: keep what it said.
     let _ = s.write_all(bytes);
     let _ = s.flush();
+    read_response(&mut s)
+}
+
+/// Reads an answer to EOF from a connection the request was already written to (cases that
+/// write a request in pieces, with pauses between them).
+pub fn read_response(s: &mut TcpStream) -> Response {
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     parse(&raw)
+}
+
+/// Parses raw answer bytes (a status line, headers, a body).
+pub fn parse_response(raw: &[u8]) -> Response {
+    parse(raw)
 }
 
 fn parse(raw: &[u8]) -> Response {

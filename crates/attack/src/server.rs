@@ -11,11 +11,25 @@ use crate::http::{Response, send};
 
 pub use mayfly_e2e::mayfly_bin;
 
+/// The header read timeout every server of the suite runs with, in seconds (short, so the
+/// slow-loris cases stay fast).
+pub const HEADER_READ_TIMEOUT_SECS: u64 = 2;
+/// The S3 body idle timeout every server of the suite runs with, in seconds.
+pub const BODY_READ_TIMEOUT_SECS: u64 = 2;
+
 /// The environment every server process of the suite runs with.
 fn trace_env() -> Vec<(String, String)> {
     vec![
         ("MAYFLY_LOG".into(), "trace".into()),
         ("RUST_LOG".into(), "trace".into()),
+        (
+            "MAYFLY_HEADER_READ_TIMEOUT".into(),
+            HEADER_READ_TIMEOUT_SECS.to_string(),
+        ),
+        (
+            "MAYFLY_BODY_READ_TIMEOUT".into(),
+            BODY_READ_TIMEOUT_SECS.to_string(),
+        ),
     ]
 }
 

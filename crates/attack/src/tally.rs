@@ -37,14 +37,14 @@ pub enum Class {
     Parent,
     /// 13. error oracles.
     Oracle,
-    // --- issue 12, request integrity (sec-wire) ---
     /// 14. signed-request integrity: `SignedHeaders` form, `host`, absolute-form targets.
     Integrity,
     /// 15. conditional requests outside the scope.
     Conditional,
     /// 16. aws-chunked framing and declared lengths.
     Chunked,
-    // --- end sec-wire ---
+    /// 17. writes in flight: credentials that die mid-body, slow clients (issue 12).
+    InFlight,
 }
 
 impl Class {
@@ -64,16 +64,15 @@ impl Class {
             Class::MixUp => "11 mix-ups",
             Class::Parent => "12 parent",
             Class::Oracle => "13 oracles",
-            // --- issue 12, request integrity (sec-wire) ---
             Class::Integrity => "14 signed-headers",
             Class::Conditional => "15 conditional",
             Class::Chunked => "16 aws-chunked",
-            // --- end sec-wire ---
+            Class::InFlight => "17 in-flight",
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 16] = [
+    pub const ALL: [Class; 17] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -87,11 +86,10 @@ impl Class {
         Class::MixUp,
         Class::Parent,
         Class::Oracle,
-        // --- issue 12, request integrity (sec-wire) ---
         Class::Integrity,
         Class::Conditional,
         Class::Chunked,
-        // --- end sec-wire ---
+        Class::InFlight,
     ];
 }
 

@@ -246,6 +246,27 @@ impl World {
     /// Creates an R2 API token with `permission` (limited to `buckets` when non-empty) and
     /// returns it with its id.
     pub fn create_token(&mut self, permission: &str, buckets: &[&str]) -> (Token, String) {
+        let body = self.token_body(permission, buckets);
+        let path = format!("/accounts/{}/tokens", self.account);
+        let r = self.srv.api("POST", &path, Some(&body));
+        assert_eq!(r.status, 200, "create token: {}", r.text());
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let id = v["result"]["id"].as_str().unwrap_or_default().to_owned();
+        let value = v["result"]["value"].as_str().unwrap_or_default().to_owned();
+        let secret = crate::sign::sha256_hex(value.as_bytes());
+        self.secrets.insert(value);
+        self.secrets.insert(secret.clone());
+        let creds = Creds {
+            access_key: id.clone(),
+            secret,
+            token: None,
+        };
+        (Token { creds }, id)
+    }
+
+    /// The create/update body of a token with `permission` (limited to `buckets` when
+    /// non-empty).
+    fn token_body(&self, permission: &str, buckets: &[&str]) -> serde_json::Value {
         let group = match permission {
             "admin-read-write" => "bf7481a1826f439697cb59a20b22293e",
             "admin-read-only" => "b4992e1108244f5d8bfbd5744320c2e1",
@@ -266,25 +287,18 @@ impl World {
                 );
             }
         }
-        let body = json!({
+        json!({
             "name": format!("attack-{permission}"),
             "policies": [{"effect": "allow", "permission_groups": [{"id": group}], "resources": resources}],
-        });
-        let path = format!("/accounts/{}/tokens", self.account);
-        let r = self.srv.api("POST", &path, Some(&body));
-        assert_eq!(r.status, 200, "create token: {}", r.text());
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-        let id = v["result"]["id"].as_str().unwrap_or_default().to_owned();
-        let value = v["result"]["value"].as_str().unwrap_or_default().to_owned();
-        let secret = crate::sign::sha256_hex(value.as_bytes());
-        self.secrets.insert(value);
-        self.secrets.insert(secret.clone());
-        let creds = Creds {
-            access_key: id.clone(),
-            secret,
-            token: None,
-        };
-        (Token { creds }, id)
+        })
+    }
+
+    /// Changes a token's permission (and bucket list) through the API.
+    pub fn update_token(&mut self, id: &str, permission: &str, buckets: &[&str]) {
+        let body = self.token_body(permission, buckets);
+        let path = format!("/accounts/{}/tokens/{id}", self.account);
+        let r = self.srv.api("PUT", &path, Some(&body));
+        assert_eq!(r.status, 200, "update token: {}", r.text());
     }
 
     /// Revokes a token through the API.

@@ -111,13 +111,12 @@ fn run_suite(mut w: World, target: &str) {
     attack::mixup::run(&mut w, &fx);
     attack::parent::run(&mut w, &fx);
     attack::oracle::run(&mut w, &fx);
-    // --- issue 12, request integrity (sec-wire) ---
     attack::integrity::run(&mut w, &fx);
     attack::lifetime::run(&mut w, &fx);
     attack::sources::run(&mut w, &fx);
     attack::conditional::run(&mut w, &fx);
     attack::chunked::run(&mut w, &fx);
-    // --- end sec-wire ---
+    attack::inflight::run(&mut w, &fx);
     let connections = w.srv.connections();
     w.srv.stop();
     attack::logs::run(&mut w);

@@ -62,6 +62,10 @@ pub struct FileConfig {
     pub gc_interval: Option<u64>,
     /// Minimum age, in seconds, of a collected orphan blob.
     pub gc_grace: Option<u64>,
+    /// Seconds to receive a request's headers (0: off).
+    pub header_read_timeout: Option<u64>,
+    /// Seconds an S3 request body may go without a byte (0: off).
+    pub body_read_timeout: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -114,6 +118,40 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// Orphan-blob collection.
     pub gc: GcConfig,
+    /// Slow-client timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// How long `serve` waits for slow clients before giving up on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Time to receive a request's headers (and idle time of a keep-alive connection);
+    /// `None`: wait forever.
+    pub header_read: Option<Duration>,
+    /// Longest gap without a byte in an S3 request body; `None`: wait forever.
+    pub body_read: Option<Duration>,
+}
+
+/// Seconds to receive request headers when nothing else says.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 20;
+/// Seconds an S3 body may stall when nothing else says.
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 60;
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header_read: Some(Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS)),
+            body_read: Some(Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS)),
+        }
+    }
+}
+
+/// Seconds to a timeout: `0` turns it off.
+fn timeout_secs(secs: Option<u64>, default: u64) -> Option<Duration> {
+    match secs.unwrap_or(default) {
+        0 => None,
+        s => Some(Duration::from_secs(s)),
+    }
 }
 
 /// When `serve` collects orphan blobs (see [`mayfly_store::gc`]).
@@ -194,6 +232,16 @@ impl ServeConfig {
                     .gc_grace
                     .or(file.gc_grace)
                     .unwrap_or(mayfly_store::gc::DEFAULT_GRACE_SECS),
+            },
+            timeouts: Timeouts {
+                header_read: timeout_secs(
+                    args.header_read_timeout.or(file.header_read_timeout),
+                    DEFAULT_HEADER_READ_TIMEOUT_SECS,
+                ),
+                body_read: timeout_secs(
+                    args.body_read_timeout.or(file.body_read_timeout),
+                    DEFAULT_BODY_READ_TIMEOUT_SECS,
+                ),
             },
         })
     }
@@ -363,6 +411,29 @@ mod tests {
         assert_eq!(c.api_listen.to_string(), "127.0.0.1:0");
         assert_eq!(c.public_s3_hosts, vec!["s3.example.com".to_owned()]);
         assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn timeouts_follow_the_same_precedence_and_zero_turns_them_off() {
+        let c = ServeConfig::merge(ServeArgs::default(), FileConfig::default()).expect("merge");
+        assert_eq!(c.timeouts.header_read, Some(Duration::from_secs(20)));
+        assert_eq!(c.timeouts.body_read, Some(Duration::from_secs(60)));
+
+        let file: FileConfig =
+            toml::from_str("header_read_timeout = 5\nbody_read_timeout = 7\n").expect("toml");
+        let c = ServeConfig::merge(ServeArgs::default(), file).expect("merge");
+        assert_eq!(c.timeouts.header_read, Some(Duration::from_secs(5)));
+        assert_eq!(c.timeouts.body_read, Some(Duration::from_secs(7)));
+
+        let file: FileConfig = toml::from_str("body_read_timeout = 7\n").expect("toml");
+        let args =
+            serve_args(&["--body-read-timeout", "0", "--header-read-timeout", "3"]).expect("args");
+        let c = ServeConfig::merge(args, file).expect("merge");
+        assert_eq!(c.timeouts.body_read, None, "0 turns it off");
+        assert_eq!(c.timeouts.header_read, Some(Duration::from_secs(3)));
+
+        assert!(serve_args(&["--body-read-timeout", "soon"]).is_err());
+        assert!(toml::from_str::<FileConfig>("header_read_timeout = -1\n").is_err());
     }
 
     #[test]

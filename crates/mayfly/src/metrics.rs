@@ -126,7 +126,8 @@ fn s3_route(path: &str) -> &'static str {
     }
 }
 
-/// Middleware: count, time and log every request on `listener`.
+/// Middleware: count and time every request on `listener`, and log those of the API (the S3
+/// router writes its own line per request, with its request id and the reason of a refusal).
 pub async fn track(State(listener): State<Listener>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -148,6 +149,9 @@ pub async fn track(State(listener): State<Listener>, req: Request, next: Next) -
     metrics::counter!("mayfly_http_requests_total", &labels).increment(1);
     metrics::histogram!("mayfly_http_request_duration_seconds", &labels)
         .record(elapsed.as_secs_f64());
+    if listener == Listener::S3 {
+        return response;
+    }
     tracing::info!(
         target: "mayfly::http",
         listener = listener.as_str(),

@@ -4,6 +4,11 @@
 //!
 //! Shutdown is graceful: [`Running::shutdown`] stops accepting, in-flight requests finish
 //! (bounded by [`DRAIN_TIMEOUT`]), then [`Running::wait`] returns.
+//!
+//! Connections are served with hyper's HTTP/1 builder rather than `axum::serve`, which cannot
+//! bound how long a client takes to send its headers: a slow-loris client is closed after
+//! [`Timeouts::header_read`](crate::config::Timeouts). The S3 body idle timeout is the S3
+//! router's own (`S3State::with_body_idle_timeout`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,7 +18,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use mayfly_store::{BlobStore, Clock, MetadataStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -244,29 +248,23 @@ pub async fn start_with(
         clock.clone(),
         stop.0.subscribe(),
     ));
-    let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts);
+    let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts)
+        .with_body_idle_timeout(config.timeouts.body_read);
     let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(
         Listener::S3,
         metrics::track,
     ));
 
+    let header_read_timeout = config.timeouts.header_read;
     let serve = |listener: TcpListener, app: Router| {
         let mut rx = stop.0.subscribe();
         // The store (and its directory lock) lives as long as any server does.
         let store = Arc::clone(&keep_alive);
         tokio::spawn(async move {
-            // Without TCP_NODELAY a response whose head and body leave as two writes waits
-            // for the client's delayed ACK: a 40 ms stall on every small GET (BENCHMARKS.md).
-            let listener = listener.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");
-                }
-            });
-            let result = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await;
+            let stopped = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            let result = serve_http(listener, app, header_read_timeout, stopped).await;
             drop(store);
             result
         })
@@ -280,6 +278,63 @@ pub async fn start_with(
         stop,
         servers,
     })
+}
+
+/// Accepts connections on `listener` and serves `app` on each until `stopped` resolves, then
+/// lets the open connections finish their requests (graceful shutdown) and returns.
+async fn serve_http(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Option<Duration>,
+    stopped: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(stopped);
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::error!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            () = &mut stopped => break,
+        };
+        // Without TCP_NODELAY a response whose head and body leave as two writes waits for
+        // the client's delayed ACK: a 40 ms stall on every small GET (BENCHMARKS.md).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");
+        }
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // A client that goes away, or the header read timeout: not a server fault.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Writes `{"api_url","s3_url","pid"}` to `path` atomically (temp file + rename), so a reader

@@ -8,16 +8,18 @@
 //!
 //! s3s verifies the signature with the returned secret in every payload mode, including each
 //! aws-chunk and trailer signature. Whether the parent is still active is *not* decided here:
-//! the identity recorded for the access gate carries the parent's rights as stored now, and
-//! core's `authorize` refuses an inactive parent.
+//! the identity offered to the access gate (through [`crate::context`], the only channel
+//! `get_secret_key` has) carries the parent's rights as stored now, and core's `authorize`
+//! refuses an inactive parent. [`rights_of`] is also how the commit-time re-check reads them.
 
 use mayfly_core::{AccessKeyId, TokenRights, VerifyContext, parse_session_token};
-use mayfly_store::{Entity, MetadataStore, StoreError, TokenStatus};
+use mayfly_store::{Entity, MetadataStore, StoreError, TokenRecord, TokenStatus};
 use s3s::S3Result;
 use s3s::auth::{S3Auth, SecretKey};
 
 use crate::context::{Identity, IdentityKind, RequestContext};
 use crate::error::Failure;
+use crate::logs::{Signer, note_signer};
 use crate::state::S3State;
 
 pub(crate) struct Authenticator {
@@ -38,18 +40,12 @@ impl S3Auth for Authenticator {
 
         let key = AccessKeyId::parse(access_key).map_err(|_| Failure::UnknownAccessKey)?;
         let record = lookup(self.state.meta.as_ref(), &key).await?;
-        let active =
-            record.status == TokenStatus::Active && record.expires_at.is_none_or(|exp| now < exp);
-        let rights = TokenRights::new(
-            record.account.clone(),
-            record.permission,
-            record.buckets.clone(),
-            active,
-        );
+        let rights = rights_of(&record, now);
 
         match token {
             None => {
-                cx.set_identity(Identity {
+                note_signer(key.as_str(), Signer::TokenKey);
+                cx.offer(Identity {
                     access_key: key,
                     kind: IdentityKind::Token(rights),
                 });
@@ -69,7 +65,8 @@ impl S3Auth for Authenticator {
                 // The derived temporary secret signs the request and every aws-chunk.
                 let secret = SecretKey::from(verified.secret_access_key().expose_secret());
                 let claims = Box::new(verified.claims().clone());
-                cx.set_identity(Identity {
+                note_signer(key.as_str(), Signer::Temporary);
+                cx.offer(Identity {
                     access_key: key,
                     kind: IdentityKind::Temporary {
                         claims,
@@ -82,10 +79,21 @@ impl S3Auth for Authenticator {
     }
 }
 
-async fn lookup(
-    meta: &dyn MetadataStore,
-    key: &AccessKeyId,
-) -> S3Result<mayfly_store::TokenRecord> {
+/// A token's rights as stored, `active` meaning not revoked and not past its own expiry at
+/// `now`.
+pub(crate) fn rights_of(record: &TokenRecord, now: u64) -> TokenRights {
+    let active =
+        record.status == TokenStatus::Active && record.expires_at.is_none_or(|exp| now < exp);
+    TokenRights::new(
+        record.account.clone(),
+        record.permission,
+        record.buckets.clone(),
+        active,
+    )
+}
+
+/// The token record of `key`; an unknown key is [`Failure::UnknownAccessKey`].
+pub(crate) async fn lookup(meta: &dyn MetadataStore, key: &AccessKeyId) -> S3Result<TokenRecord> {
     match meta.get_token(key).await {
         Ok(r) => Ok(r),
         Err(StoreError::NotFound(Entity::Token)) => Err(Failure::UnknownAccessKey.into()),

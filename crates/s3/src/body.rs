@@ -19,6 +19,7 @@ use s3s::dto::StreamingBlob;
 use s3s::{S3Result, TrailingHeaders};
 
 use crate::error::Failure;
+pub(crate) use crate::error::IngestError;
 
 /// What the client said the body should hash to.
 #[derive(Default)]
@@ -40,29 +41,6 @@ pub(crate) struct Ingested {
     pub(crate) size: u64,
     pub(crate) md5_hex: String,
     pub(crate) checksums: Checksums,
-}
-
-/// Why an ingest failed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum IngestError {
-    #[error("body larger than the limit")]
-    TooLarge,
-    #[error("body shorter or longer than declared")]
-    LengthMismatch,
-    #[error("Content-MD5 is not a base64 MD5")]
-    InvalidDigest,
-    #[error("checksum mismatch")]
-    BadDigest,
-    #[error("declared trailer checksum missing")]
-    MissingTrailer,
-    #[error("x-amz-content-sha256 mismatch")]
-    Sha256Mismatch,
-    #[error("chunk signature mismatch")]
-    ChunkSignature,
-    #[error("aws-chunk too large")]
-    ChunkTooLarge,
-    #[error("body stream failed")]
-    Body,
 }
 
 pub(crate) fn algorithm_from_name(name: &str) -> Option<ChecksumAlgorithm> {

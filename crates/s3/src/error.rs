@@ -1,15 +1,53 @@
 //! The one place Mayfly's errors become S3 error codes and statuses.
 //!
 //! Core's token and authorization errors, storage errors and this crate's own failures all
-//! convert through [`Failure`] into an `S3Error`. Client-facing messages are generic: a denial
-//! never says what would have been allowed, and internal details go to the log only.
+//! convert through [`Failure`] into an `S3Error`; the few errors the adapters raise directly
+//! (a bare denial, an unsupported operation, a timed-out body) are built by the functions at
+//! the end. Client-facing messages are generic: a denial never says what would have been
+//! allowed. The precise reason goes to the request's log line (`logs::note_reason`), and
+//! internal details of real faults to an ERROR line.
+//!
+//! This module depends on no other module of the crate but `logs`: the body ingest and the
+//! adapters use it, never the other way round.
 
 use http::StatusCode;
 use mayfly_core::{Denied, TokenError};
 use mayfly_store::{Entity, StoreError};
 use s3s::{S3Error, S3ErrorCode};
 
-use crate::body::IngestError;
+use crate::logs::note_reason;
+
+/// Why a request body failed its ingest (`body::ingest`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IngestError {
+    /// More bytes than the object or part limit.
+    #[error("body larger than the limit")]
+    TooLarge,
+    /// Fewer or more bytes than `Content-Length` / `x-amz-decoded-content-length`.
+    #[error("body shorter or longer than declared")]
+    LengthMismatch,
+    /// `Content-MD5` is not the base64 of 16 bytes.
+    #[error("Content-MD5 is not a base64 MD5")]
+    InvalidDigest,
+    /// A digest the client sent does not match the body.
+    #[error("checksum mismatch")]
+    BadDigest,
+    /// `x-amz-trailer` named a checksum the trailer did not carry.
+    #[error("declared trailer checksum missing")]
+    MissingTrailer,
+    /// The body does not hash to `x-amz-content-sha256`.
+    #[error("x-amz-content-sha256 mismatch")]
+    Sha256Mismatch,
+    /// An aws-chunk signature does not verify.
+    #[error("chunk signature mismatch")]
+    ChunkSignature,
+    /// An aws-chunk larger than the chunk cap.
+    #[error("aws-chunk too large")]
+    ChunkTooLarge,
+    /// The body stream broke off (client gone, malformed framing).
+    #[error("body stream failed")]
+    Body,
+}
 
 /// Everything that can fail an S3 request inside Mayfly.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +73,7 @@ impl From<Failure> for S3Error {
     fn from(f: Failure) -> S3Error {
         match f {
             Failure::UnknownAccessKey => {
+                note_reason("unknown access key");
                 // SPEC §4 (CF): an unknown key is 401 Unauthorized, not AWS's 403.
                 let mut e = S3Error::with_message(
                     S3ErrorCode::Custom("Unauthorized".into()),
@@ -45,17 +84,20 @@ impl From<Failure> for S3Error {
             }
             Failure::Token(t) => token_error(t),
             Failure::Denied(d) => {
-                tracing::info!(reason = %d.reason, "request denied");
-                S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
+                note_reason(format!("denied: {}", d.reason));
+                access_denied()
             }
             Failure::Store(e) => store_error(e),
-            Failure::Ingest(e) => ingest_error(e),
+            Failure::Ingest(e) => {
+                note_reason(format!("body refused: {e}"));
+                ingest_error(e)
+            }
         }
     }
 }
 
 fn token_error(t: TokenError) -> S3Error {
-    tracing::info!(error = %t, "session token refused");
+    note_reason(format!("session token refused: {t}"));
     match t {
         TokenError::Expired => {
             S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired.")
@@ -64,9 +106,7 @@ fn token_error(t: TokenError) -> S3Error {
         | TokenError::IssuerMismatch
         | TokenError::AudienceMismatch
         | TokenError::NotYetValid
-        | TokenError::BadLifetime => {
-            S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
-        }
+        | TokenError::BadLifetime => access_denied(),
         TokenError::TooLarge
         | TokenError::Malformed
         | TokenError::UnsupportedHeader
@@ -206,5 +246,55 @@ pub(crate) fn internal(detail: &dyn std::fmt::Display) -> S3Error {
     S3Error::with_message(
         S3ErrorCode::InternalError,
         "We encountered an internal error. Please try again.",
+    )
+}
+
+/// 403 `AccessDenied` with AWS's generic message; the reason, if any, is noted separately.
+pub(crate) fn access_denied() -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied")
+}
+
+/// 501 for an operation Mayfly does not serve (the same answer s3s's default gives).
+pub(crate) fn not_implemented() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        "This operation is not implemented.",
+    )
+}
+
+/// 400 `RequestTimeout`: the request body stopped arriving.
+pub(crate) fn request_timeout() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::RequestTimeout,
+        "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+}
+
+/// 500 for a broken invariant of the adapters themselves.
+pub(crate) fn context_missing() -> S3Error {
+    internal(&"request context missing")
+}
+
+/// 501 for a form of an operation Mayfly does not serve, saying which.
+pub(crate) fn unsupported(what: &'static str) -> S3Error {
+    note_reason(what);
+    S3Error::with_message(S3ErrorCode::NotImplemented, what)
+}
+
+/// 400 `InvalidArgument` with a fixed message.
+pub(crate) fn invalid_argument(what: &'static str) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidArgument, what)
+}
+
+/// 400 `InvalidURI`: the request target does not decode.
+pub(crate) fn invalid_uri() -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidURI, "Couldn't parse the specified URI.")
+}
+
+/// 400 `InvalidBucketName`.
+pub(crate) fn invalid_bucket_name() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidBucketName,
+        "The specified bucket is not valid.",
     )
 }

@@ -19,6 +19,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod access;
 mod auth;
 mod body;
@@ -29,6 +31,7 @@ mod error;
 pub mod fuzzing;
 mod guard;
 mod host;
+mod idle;
 mod logs;
 mod ops;
 mod service;
@@ -36,4 +39,4 @@ mod state;
 
 pub use host::{EndpointHosts, InvalidHost};
 pub use service::router;
-pub use state::{Limits, S3State};
+pub use state::{DEFAULT_BODY_IDLE_TIMEOUT, Limits, S3State};

@@ -1,10 +1,12 @@
-//! The axum router: guard, quiet logging, task-local context, then s3s.
+//! The axum router: request id and log line, body idle timeout, guard, quiet logging,
+//! task-local context, then s3s.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use http::{Request, StatusCode};
+use http::{HeaderName, HeaderValue, Request, StatusCode};
 use s3s::S3Error;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
@@ -14,9 +16,13 @@ use crate::access::Gate;
 use crate::auth::Authenticator;
 use crate::guard;
 use crate::host::HostParser;
-use crate::logs::QuietDispatch;
+use crate::idle::IdleTimeout;
+use crate::logs::{self, Outcome, QuietDispatch, RequestLog};
 use crate::ops::Mayfly;
 use crate::state::S3State;
+
+/// AWS's request id header; the same id is in every error body and in the log line.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
 
 struct Shared {
     state: S3State,
@@ -58,7 +64,32 @@ pub fn router(state: S3State) -> axum::Router {
 
 async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
     let dispatch = shared.quiet.get();
-    serve(shared, req).with_subscriber(dispatch).await
+    let log = Arc::new(RequestLog::new());
+    let method = req.method().clone();
+    // The path only: the query may carry X-Amz-Signature or X-Amz-Security-Token.
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let req = match shared.state.body_idle_timeout {
+        Some(limit) => req.map(|b| Body::new(IdleTimeout::new(b, limit, Arc::clone(&timed_out)))),
+        None => req,
+    };
+    async move {
+        let resp = Arc::clone(&log).scope(serve(shared, req)).await;
+        let resp = if timed_out.load(Ordering::Relaxed) {
+            logs::note_reason("no request body data within the body idle timeout");
+            let mut resp = error_response(crate::error::request_timeout());
+            // The rest of the body may never come: do not wait for it on this connection.
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        } else {
+            resp
+        };
+        finish(resp, &log, &method, &path, started).await
+    }
+    .with_subscriber(dispatch)
+    .await
 }
 
 async fn serve(shared: Arc<Shared>, req: Request<Body>) -> Response {
@@ -80,6 +111,79 @@ async fn serve(shared: Arc<Shared>, req: Request<Body>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// Largest error body read back to add the request id (s3s's are a few hundred bytes).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Stamps the request id on the response (header, and `<RequestId>` in an error body) and
+/// writes the request's one log line.
+async fn finish(
+    mut resp: Response,
+    log: &RequestLog,
+    method: &http::Method,
+    path: &str,
+    started: std::time::Instant,
+) -> Response {
+    let id = log.id().to_owned();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    let status = resp.status();
+    if status.as_u16() < 400 {
+        log.emit(
+            method,
+            path,
+            &Outcome {
+                status,
+                code: None,
+                message: None,
+                started,
+            },
+        );
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let code = xml_text(&text, "Code");
+    let message = xml_text(&text, "Message");
+    log.emit(
+        method,
+        path,
+        &Outcome {
+            status,
+            code: code.as_deref(),
+            message: message.as_deref(),
+            started,
+        },
+    );
+    let body = match text.find("</Error>") {
+        Some(end) if !text.contains("<RequestId>") => {
+            let mut out = String::with_capacity(text.len() + 48);
+            out.push_str(&text[..end]);
+            out.push_str("<RequestId>");
+            out.push_str(&id);
+            out.push_str("</RequestId>");
+            out.push_str(&text[end..]);
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            Body::from(out)
+        }
+        Some(_) | None => Body::from(bytes),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// The text of the first `<tag>` element of an S3 error body, capped for the log.
+fn xml_text(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find("</")?;
+    let mut text: String = body[start..start + len].chars().take(200).collect();
+    text.retain(|c| !c.is_control());
+    Some(text)
 }
 
 pub(crate) fn error_response(e: S3Error) -> Response {

@@ -1,7 +1,8 @@
 //! What the S3 endpoint needs from the binary: storage handles, the clock, the hosts it
-//! answers for, and size limits.
+//! answers for, size limits and the body idle timeout.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mayfly_store::{BlobStore, Clock, MetadataStore};
 
@@ -9,6 +10,10 @@ use crate::host::EndpointHosts;
 
 const GIB: u64 = 1024 * 1024 * 1024;
 const MIB: u64 = 1024 * 1024;
+
+/// How long a request body may go without a byte before the request fails with
+/// `RequestTimeout`, unless [`S3State::with_body_idle_timeout`] says otherwise.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Size caps. s3s 0.14 enforces none of these on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +59,7 @@ pub struct S3State {
     pub(crate) clock: Clock,
     pub(crate) hosts: EndpointHosts,
     pub(crate) limits: Limits,
+    pub(crate) body_idle_timeout: Option<Duration>,
 }
 
 impl S3State {
@@ -70,7 +76,16 @@ impl S3State {
             clock,
             hosts,
             limits: Limits::default(),
+            body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
         }
+    }
+
+    /// Replaces the body idle timeout (`None`: wait forever). A request whose body goes this
+    /// long without a byte fails with 400 `RequestTimeout` and stores nothing.
+    #[must_use]
+    pub fn with_body_idle_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.body_idle_timeout = limit;
+        self
     }
 
     /// Replaces the size limits (tests use small ones).
@@ -91,6 +106,7 @@ impl std::fmt::Debug for S3State {
         f.debug_struct("S3State")
             .field("hosts", &self.hosts)
             .field("limits", &self.limits)
+            .field("body_idle_timeout", &self.body_idle_timeout)
             .finish_non_exhaustive()
     }
 }

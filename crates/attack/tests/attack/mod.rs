@@ -14,11 +14,10 @@ pub(crate) mod parent;
 pub(crate) mod prefix;
 pub(crate) mod skew;
 pub(crate) mod tamper;
-// --- issue 12, request integrity (sec-wire) ---
 pub(crate) mod chunked;
 pub(crate) mod conditional;
 pub(crate) mod hand;
 pub(crate) mod integrity;
 pub(crate) mod lifetime;
 pub(crate) mod sources;
-// --- end sec-wire ---
+pub(crate) mod inflight;

@@ -133,6 +133,7 @@ pub(super) async fn copy_object(
         expected,
     )
     .await?;
+    id.still_authorized(state, Some(&ingested.blob)).await?;
 
     let (headers, user_meta) = if replace {
         (
@@ -258,6 +259,7 @@ pub(super) async fn upload_part_copy(
         expected,
     )
     .await?;
+    id.still_authorized(state, Some(&ingested.blob)).await?;
     commit_part(state, &bucket, &i.key, &upload, number, &ingested).await?;
     let sums = checksum_fields(&ingested.checksums);
     Ok(S3Response::new(dto::UploadPartCopyOutput {

@@ -12,27 +12,24 @@ mod multipart;
 mod put;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use mayfly_store::{BlobId, BucketId, ChecksumAlgorithm, Checksums, HttpHeaders};
 use s3s::dto::{self, ETag, Timestamp};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
-use crate::access::parse_bucket;
-use crate::context::{Identity, RequestContext};
+use crate::access::{Verified, parse_bucket};
+use crate::context::Identity;
 use crate::state::S3State;
 
 pub(crate) struct Mayfly {
     pub(crate) state: S3State,
 }
 
-/// The verified identity behind a request that passed the access gate.
-pub(crate) fn caller<T>(req: &S3Request<T>) -> S3Result<Arc<Identity>> {
-    let creds = req
-        .credentials
-        .as_ref()
-        .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))?;
-    RequestContext::current()?.identity_for(&creds.access_key)
+/// The verified identity behind a request that passed the access gate: the value the gate
+/// moved into the request's extensions. The one entry point handlers use; it derefs to the
+/// [`Identity`], and `still_authorized` re-decides a write right before it commits.
+pub(crate) fn caller<T>(req: &S3Request<T>) -> S3Result<Verified> {
+    Verified::of(&req.extensions)
 }
 
 /// A bucket name resolved in the caller's account.

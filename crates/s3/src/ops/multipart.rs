@@ -161,6 +161,7 @@ pub(super) async fn upload_part(
         expected,
     )
     .await?;
+    id.still_authorized(state, Some(&ingested.blob)).await?;
     commit_part(state, &bucket, &i.key, &upload, number, &ingested).await?;
     let sums = checksum_fields(&ingested.checksums);
     Ok(S3Response::new(dto::UploadPartOutput {
@@ -398,6 +399,7 @@ pub(super) async fn complete(
         checksums: checksums.clone(),
         checksum_type,
     };
+    id.still_authorized(state, None).await?;
     let outcome = state.meta.complete_upload(complete).await.map_err(store)?;
     collect_garbage(state, outcome.garbage).await;
     let sums = checksum_fields(&checksums);

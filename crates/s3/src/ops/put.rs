@@ -66,6 +66,7 @@ pub(super) async fn put_object(
         expected,
     )
     .await?;
+    id.still_authorized(state, Some(&ingested.blob)).await?;
 
     let i = req.input;
     let record = ObjectRecord {
