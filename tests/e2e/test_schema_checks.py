@@ -22,8 +22,8 @@ def test_sdk_calls_are_checked_by_schema_and_sdk_models(server, cf, bucket):
     assert creds.access_key_id and creds.secret_access_key and creds.session_token
     got = cf.r2.buckets.get(bucket, account_id=server.account_id)
     assert got.name == bucket
-    listed = cf.r2.buckets.list(account_id=server.account_id)
-    assert bucket in [b.name for b in listed.buckets]
+    listed = cf.r2.buckets.list(account_id=server.account_id, name_contains=bucket)
+    assert [b.name for b in listed.buckets] == [bucket]
     for what in (
         "POST /accounts/{account_id}/r2/temp-access-credentials 200",
         "GET /accounts/{account_id}/r2/buckets/{bucket_name} 200",
