@@ -4,6 +4,7 @@
 #   ensure_venv          .venv with tests/e2e/requirements.txt (rebuilt when that file changes)
 #   ensure_node_modules  tests/node/node_modules from package-lock.json (`npm ci` when it changes)
 #   ensure_system_tools  fails with the exact apt-get command when a system package is missing
+#                        (missing_system_packages lists them; .ci/run installs that list as root)
 #
 # Each step stores the SHA-256 of its input beside its output and redoes the work only when the
 # input changed (or the output is gone), so a second run costs milliseconds.
@@ -40,9 +41,9 @@ ensure_node_modules() {
   echo "$want" >"$dir/node_modules/.lock.sha256"
 }
 
-# System packages need root, so this only checks: on a miss it prints the one command that
-# installs everything missing (what .ci/run runs as root) and fails.
-ensure_system_tools() {
+# The Debian packages the suites need that this machine lacks, space-separated (empty when
+# none). Other suites' system needs (a browser, ...) are added here, once, for both callers.
+missing_system_packages() {
   local missing=()
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
@@ -51,9 +52,17 @@ ensure_system_tools() {
   # PostgreSQL server binaries for crates/store-pg's tests (scripts/pg-test-server runs them).
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
     || missing+=(postgresql)
-  if (( ${#missing[@]} )); then
-    echo "missing system packages: ${missing[*]}; install them with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  echo "${missing[*]}"
+}
+
+# System packages need root, so this only checks: on a miss it prints the one command that
+# installs everything missing (what .ci/run runs as root) and fails.
+ensure_system_tools() {
+  local missing
+  missing="$(missing_system_packages)"
+  if [[ -n "$missing" ]]; then
+    echo "missing system packages: $missing; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $missing" >&2
     return 1
   fi
 }
