@@ -64,8 +64,8 @@ def main() -> int:
             out.append(f"{name!r}: scenario only in the second")
         else:
             diff(first[name], second[name], repr(name), out)
-    print("\n".join(out) if out else "equivalent")
-    print(f"{len(first)} / {len(second)} scenarios, {len(out)} differences", file=sys.stderr)
+    print("\n".join(out) if out else f"{sys.argv[2]}: equivalent to {sys.argv[1]}")
+    print(f"{len(first)} / {len(second)} scenarios, {len(out)} differences")
     return 1 if out else 0
 
 
