@@ -19,7 +19,8 @@ files) are marked `single_node`; scripts/test deselects them with `-m "not singl
 `start_server` refuses to run in cluster mode.
 * `bucket` (function): a fresh bucket per test, created through the API.
 * `cf` (function): an official `cloudflare.Cloudflare` client pointed at the server, whose
-  every response body is validated against the Cloudflare R2 OpenAPI description.
+  every response body is validated against tests/fixtures/api-schema.json and parsed with the
+  SDK's own typed models (schema.py).
 """
 
 from __future__ import annotations
@@ -271,12 +272,12 @@ def api(server: Server):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Shows how many API bodies were checked against the OpenAPI description, by schema."""
+    """Shows how many API bodies were checked against the schema and the SDK's models, by kind."""
     if CLUSTER_CONNECTIONS:
         terminalreporter.section("cluster")
         for i, (api, s3) in enumerate(CLUSTER_CONNECTIONS):
             terminalreporter.write_line(f"node {i}: {api} API and {s3} S3 connections through the balancers")
     if schema.SEEN:
-        terminalreporter.section("OpenAPI schema checks")
+        terminalreporter.section("API schema and SDK model checks")
         for what, n in sorted(schema.SEEN.items()):
             terminalreporter.write_line(f"{n:5d}  {what}")

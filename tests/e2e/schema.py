@@ -1,96 +1,135 @@
-"""Validates API response bodies against Cloudflare's R2 OpenAPI description.
+"""Validates API answers twice: against the repository's response schema, and with the official
+Python SDK's own typed models.
 
-The description lives in the shared folder beside the repository
-(`<repo>/../shared/reference/cloudflare-r2-openapi.json`; override with MAYFLY_OPENAPI).
-Paths it describes are checked against their own 200 / 4XX schemas; other v4 paths (tokens)
-against the generic envelope. A 5xx is always a failure: the API must answer bad input with 4xx.
+1. `tests/fixtures/api-schema.json`: a JSON Schema of the endpoints Mayfly serves, written from
+   Cloudflare's public API documentation (the v4 envelope; R2 buckets; temporary credentials).
+   Described paths are checked against their own 200 / 4XX schemas; other v4 paths (tokens)
+   against the generic envelope.
+2. The `cloudflare` SDK's pydantic models (`cloudflare.types...`): every success `result` is
+   parsed with the model the SDK itself parses that answer with (`model_validate`, so a wrong
+   type or an unknown enum value fails), and every error entry with its `ResponseInfo`.
+
+A 5xx is always a failure: the API must answer bad input with 4xx.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 import re
 from pathlib import Path
 
 import jsonschema
 import requests
+from cloudflare.types import r2
+from cloudflare.types.accounts import (
+    TokenCreateResponse,
+    TokenDeleteResponse,
+    TokenVerifyResponse,
+)
+from cloudflare.types.accounts.tokens import PermissionGroupListResponse
+from cloudflare.types.shared import ResponseInfo, Token
+from pydantic import BaseModel, TypeAdapter
 
 REPO = Path(__file__).resolve().parents[2]
-OPENAPI_PATH = Path(os.environ.get("MAYFLY_OPENAPI", REPO.parent / "shared" / "reference" / "cloudflare-r2-openapi.json"))
+SCHEMA_PATH = REPO / "tests" / "fixtures" / "api-schema.json"
 
 # How many bodies were validated, by kind; a test asserts the hook actually ran.
 SEEN: dict[str, int] = {}
 
-
-def _openapi_to_jsonschema(node):
-    """OpenAPI 3.0 `nullable: true` means the value may also be null; JSON Schema needs a type list."""
-    if isinstance(node, dict):
-        out = {k: _openapi_to_jsonschema(v) for k, v in node.items()}
-        if out.pop("nullable", False) and "type" in out:
-            t = out["type"]
-            out["type"] = [*t, "null"] if isinstance(t, list) else [t, "null"]
-        return out
-    if isinstance(node, list):
-        return [_openapi_to_jsonschema(v) for v in node]
-    return node
+DOC = json.loads(SCHEMA_PATH.read_text())
+DEFS = DOC["$defs"]
 
 
-def _load():
-    if not OPENAPI_PATH.exists():
-        raise FileNotFoundError(
-            f"OpenAPI description not found at {OPENAPI_PATH}: the shared folder must sit beside the repo"
-        )
-    doc = json.loads(OPENAPI_PATH.read_text())
-    return doc, _openapi_to_jsonschema(doc["components"])
+def _template_rx(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
 
 
-DOC, COMPONENTS = _load()
+# "METHOD /path/{param}" -> (method, compiled path pattern, template)
+_OPERATIONS = [
+    (key.split(" ", 1)[0], _template_rx(key.split(" ", 1)[1]), key.split(" ", 1)[1]) for key in DOC["operations"]
+]
 
-_TEMPLATES = [(p, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$")) for p in DOC["paths"]]
-
-GENERIC_SUCCESS = {
-    "type": "object",
-    "required": ["success", "errors", "messages", "result"],
-    "properties": {
-        "success": {"const": True},
-        "errors": {"$ref": "#/components/schemas/r2_errors"},
-        "messages": {"$ref": "#/components/schemas/r2_messages"},
-    },
-}
+# The models the SDK parses each success `result` with (its resources' `ResultWrapper[...]`).
+_SDK_MODELS: list[tuple[str, re.Pattern, object]] = [
+    ("POST", _template_rx("/accounts/{a}/r2/temp-access-credentials"), r2.TemporaryCredentialCreateResponse),
+    ("GET", _template_rx("/accounts/{a}/r2/buckets"), r2.BucketListResponse),
+    ("POST", _template_rx("/accounts/{a}/r2/buckets"), r2.Bucket),
+    ("GET", _template_rx("/accounts/{a}/r2/buckets/{b}"), r2.Bucket),
+    ("PATCH", _template_rx("/accounts/{a}/r2/buckets/{b}"), r2.Bucket),
+    ("POST", _template_rx("/accounts/{a}/tokens"), TokenCreateResponse),
+    ("GET", _template_rx("/accounts/{a}/tokens"), list[Token]),
+    ("GET", _template_rx("/accounts/{a}/tokens/verify"), TokenVerifyResponse),
+    ("GET", _template_rx("/user/tokens/verify"), TokenVerifyResponse),
+    ("GET", _template_rx("/accounts/{a}/tokens/permission_groups"), list[PermissionGroupListResponse]),
+    ("GET", _template_rx("/accounts/{a}/tokens/{t}"), Token),
+    ("PUT", _template_rx("/accounts/{a}/tokens/{t}"), Token),
+    ("DELETE", _template_rx("/accounts/{a}/tokens/{t}"), TokenDeleteResponse),
+]
 
 
 def _validator(schema: dict):
-    root = {"components": COMPONENTS, **_openapi_to_jsonschema(schema)}
-    return jsonschema.Draft202012Validator(root)
+    return jsonschema.Draft202012Validator({"$defs": DEFS, **schema})
 
 
 def schema_for(method: str, path: str, status: int) -> tuple[str, dict]:
     """The schema a response must match: (description, schema)."""
     assert status < 500, f"{method} {path} answered {status}: the API must never 5xx on client input"
-    template = next((t for t, rx in _TEMPLATES if rx.match(path)), None)
-    op = DOC["paths"].get(template, {}).get(method.lower()) if template else None
+    template = next((t for m, rx, t in _OPERATIONS if m == method.upper() and rx.match(path)), None)
+    op = DOC["operations"].get(f"{method.upper()} {template}") if template else None
     label = template or re.sub(r"/[0-9a-f]{32}(?=/|$)", "/{id}", path)
     if 200 <= status < 300:
-        if op and "200" in op["responses"]:
-            return f"{method} {template} 200", op["responses"]["200"]["content"]["application/json"]["schema"]
-        return f"{method} {label} 2xx (generic envelope)", GENERIC_SUCCESS
+        if op:
+            return f"{method} {template} 200", op["200"]
+        return f"{method} {label} 2xx (generic envelope)", {"$ref": "#/$defs/success"}
     if 400 <= status < 500:
-        return f"{method} {label} 4XX", {"$ref": "#/components/schemas/r2_v4_response_failure"}
+        return f"{method} {label} 4XX", {"$ref": "#/$defs/failure"}
     raise AssertionError(f"{method} {path} answered unexpected status {status}")
 
 
+def sdk_model_for(method: str, path: str):
+    """The SDK type a success `result` of this call is parsed into, if the SDK has one."""
+    # First match wins: `/tokens/verify` is listed before `/tokens/{t}`.
+    return next((model for m, rx, model in _SDK_MODELS if m == method.upper() and rx.match(path)), None)
+
+
+def _model_name(model) -> str:
+    return getattr(model, "__name__", None) or str(model).replace("cloudflare.types.", "")
+
+
+def check_sdk_models(method: str, path: str, status: int, body) -> None:
+    """Parses the body's parts with the official SDK's own models; raises AssertionError."""
+    errors = body.get("errors") or []
+    for err in errors:
+        try:
+            ResponseInfo.model_validate(err, strict=True)
+        except Exception as e:
+            raise AssertionError(f"{method} {path}: error entry rejected by cloudflare ResponseInfo: {e}") from e
+    if 200 <= status < 300:
+        model = sdk_model_for(method, path)
+        if model is None:
+            return
+        adapter = TypeAdapter(model) if not (isinstance(model, type) and issubclass(model, BaseModel)) else None
+        try:
+            if adapter is not None:
+                adapter.validate_python(body["result"])
+            else:
+                model.model_validate(body["result"])
+        except Exception as e:
+            raise AssertionError(
+                f"{method} {path}: result rejected by the SDK's {_model_name(model)}: {e}\nbody: {body!r}"
+            ) from e
+        what = f"SDK model {_model_name(model)}"
+        SEEN[what] = SEEN.get(what, 0) + 1
+
+
 def check_response(method: str, path: str, status: int, body) -> None:
-    """Raises AssertionError if `body` does not match the schema for this response."""
+    """Raises AssertionError if `body` does not match the schema and the SDK's models."""
     what, schema = schema_for(method, path, status)
     errors = sorted(_validator(schema).iter_errors(body), key=lambda e: list(e.path))
     if errors:
         detail = "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
-        raise AssertionError(f"{what}: body does not match the OpenAPI schema: {detail}\nbody: {body!r}")
-    if status >= 400:
-        for err in body["errors"]:
-            assert err["code"] >= 1000
+        raise AssertionError(f"{what}: body does not match tests/fixtures/api-schema.json: {detail}\nbody: {body!r}")
+    check_sdk_models(method, path, status, body)
     SEEN[what] = SEEN.get(what, 0) + 1
 
 

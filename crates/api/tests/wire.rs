@@ -1,8 +1,8 @@
 //! Replays every request the official Python and Node SDKs were captured sending
-//! (`shared/reference/wire/cf_*.json`), byte for byte with their headers, against a store that
-//! holds the captures' account, token and buckets. Every answer must be a v4 envelope, never a
-//! 5xx, valid against the OpenAPI schema where the path is described there; the seed calls and
-//! the plain bucket calls must succeed.
+//! (`tests/fixtures/wire/cf_*.json`, made by `scripts/capture-wire`), byte for byte with their
+//! headers, against a store that holds the captures' account, token and buckets. Every answer
+//! must be a v4 envelope, never a 5xx, valid against `tests/fixtures/api-schema.json` where the
+//! path is described there; the seed calls and the plain bucket calls must succeed.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -12,10 +12,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const WIRE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/reference/wire/"
-);
+const WIRE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/wire/");
 
 /// The bearer value both captures used.
 const CAPTURED_TOKEN: &str = "fake-cf-api-token-Y2xvdWRmbGFyZQ";

@@ -2,9 +2,9 @@
 //!
 //! A raw TCP listener (no HTTP framework: it reads the bytes reqwest writes) records every
 //! request the client makes for each call the `cloudflare` Python 5.9.0 and npm 7.3.0 SDKs
-//! were captured making (`shared/reference/wire/cf_python.json`, `cf_node.json`), and the
-//! test compares method, path, query (order included), content type, body bytes, the auth
-//! scheme and the retry headers. For every captured error answer the listener replays the
+//! were captured making (`tests/fixtures/wire/cf_python.json`, `cf_node.json`, made by
+//! `scripts/capture-wire`), and the test compares method, path, query (order included), content
+//! type, body bytes, the auth scheme and the retry headers. For every captured error answer the listener replays the
 //! same status, headers and body, and the client must make as many attempts, with the same
 //! `x-stainless-retry-count` sequence, and classify the error as the SDK did.
 
@@ -22,10 +22,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-const WIRE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/reference/wire/"
-);
+const WIRE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/wire/");
 /// The account, parent, bucket and bearer token the captures used.
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 const PARENT: &str = "example-access-key-id";

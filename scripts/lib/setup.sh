@@ -1,0 +1,68 @@
+# Sourced by scripts/test and scripts/capture-wire: idempotent set-up of what the suites need,
+# fast when already done. Needs `repo` set to the repository root.
+#
+#   ensure_venv          .venv with tests/e2e/requirements.txt (rebuilt when that file changes)
+#   ensure_node_modules  tests/node/node_modules from package-lock.json (`npm ci` when it changes)
+#   ensure_system_tools  fails with the exact apt-get command when a system package is missing
+#                        (missing_system_packages lists them; .ci/run installs that list as root)
+#
+# Each step stores the SHA-256 of its input beside its output and redoes the work only when the
+# input changed (or the output is gone), so a second run costs milliseconds.
+
+# The SHA-256 of the given files, one line.
+setup_hash() {
+  cat "$@" | sha256sum | cut -d' ' -f1
+}
+
+ensure_venv() {
+  local req="$repo/tests/e2e/requirements.txt" venv="$repo/.venv"
+  local want
+  want="$(setup_hash "$req")"
+  if [[ -x "$venv/bin/python" && "$(cat "$venv/.requirements.sha256" 2>/dev/null)" == "$want" ]]; then
+    return 0
+  fi
+  echo "== Python test dependencies (tests/e2e/requirements.txt) into .venv"
+  # A fresh venv: a stale one from other pins must not mask a missing one.
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+  echo "$want" >"$venv/.requirements.sha256"
+}
+
+ensure_node_modules() {
+  local dir="$repo/tests/node"
+  local want
+  want="$(setup_hash "$dir/package.json" "$dir/package-lock.json")"
+  if [[ -d "$dir/node_modules" && "$(cat "$dir/node_modules/.lock.sha256" 2>/dev/null)" == "$want" ]]; then
+    return 0
+  fi
+  echo "== npm ci (tests/node)"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+  echo "$want" >"$dir/node_modules/.lock.sha256"
+}
+
+# The Debian packages the suites need that this machine lacks, space-separated (empty when
+# none). Other suites' system needs (a browser, ...) are added here, once, for both callers.
+missing_system_packages() {
+  local missing=()
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  # PostgreSQL server binaries for crates/store-pg's tests (scripts/pg-test-server runs them).
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
+    || missing+=(postgresql)
+  echo "${missing[*]}"
+}
+
+# System packages need root, so this only checks: on a miss it prints the one command that
+# installs everything missing (what .ci/run runs as root) and fails.
+ensure_system_tools() {
+  local missing
+  missing="$(missing_system_packages)"
+  if [[ -n "$missing" ]]; then
+    echo "missing system packages: $missing; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $missing" >&2
+    return 1
+  fi
+}
