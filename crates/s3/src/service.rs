@@ -12,6 +12,7 @@ use tracing::instrument::WithSubscriber;
 
 use crate::access::Gate;
 use crate::auth::Authenticator;
+use crate::cors;
 use crate::guard;
 use crate::host::HostParser;
 use crate::logs::QuietDispatch;
@@ -58,7 +59,12 @@ pub fn router(state: S3State) -> axum::Router {
 
 async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
     let dispatch = shared.quiet.get();
-    serve(shared, req).with_subscriber(dispatch).await
+    let outer = Arc::clone(&shared);
+    // Preflights are answered from the bucket's CORS rules before the guard; every other
+    // answer gets the CORS headers a matching rule allows.
+    cors::around(&outer.state, req, move |req| serve(shared, req))
+        .with_subscriber(dispatch)
+        .await
 }
 
 async fn serve(shared: Arc<Shared>, req: Request<Body>) -> Response {
