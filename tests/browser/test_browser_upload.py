@@ -203,3 +203,59 @@ def test_page_reads_the_403_for_a_write_outside_its_prefix(server, world):
         {"creds": world["page_creds"], "endpoint": server.s3_url, "bucket": world["bucket"], "key": "private/x.txt"},
     )
     assert out == {"status": 403, "code": "AccessDenied"}, (out, world["console"])
+
+
+def test_readme_browser_upload_example(server, page_port, chromium, monkeypatch):
+    """The README's "Browser upload" step, verbatim apart from the fixture names (the page's
+    origin, the S3 endpoint, a fresh bucket, and a Blob in place of the file input)."""
+    import os
+
+    account_id = server.account_id
+    cf = Cloudflare(api_token=server.api_token, base_url=server.api_url)
+    bucket = f"readme-{uuid.uuid4().hex[:16]}"
+    cf.r2.buckets.create(account_id=account_id, name=bucket)
+    monkeypatch.setenv("MAYFLY_ACCESS_KEY_ID", server.access_key_id)
+    origin = f"http://localhost:{page_port}"
+    # --- the README's Python ---
+    cf.r2.buckets.cors.update(bucket, account_id=account_id, rules=[{
+        "allowed": {"origins": [origin], "methods": ["GET", "PUT"],
+                    "headers": ["content-type"]},
+        "exposeHeaders": ["ETag"],
+        "maxAgeSeconds": 3600,
+    }])
+    alice = cf.r2.temporary_credentials.create(
+        account_id=account_id, bucket=bucket,
+        parent_access_key_id=os.environ["MAYFLY_ACCESS_KEY_ID"],
+        permission="object-read-write", ttl_seconds=900, prefixes=["uploads/alice/"],
+    )
+    url = boto3.client(
+        "s3", endpoint_url=server.s3_url, region_name="auto",
+        aws_access_key_id=alice.access_key_id, aws_secret_access_key=alice.secret_access_key,
+        aws_session_token=alice.session_token,
+    ).generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "uploads/alice/photo.jpg"}, ExpiresIn=300,
+    )
+    # --- the README's JavaScript, in a page on that origin ---
+    page = chromium.new_page()
+    try:
+        page.goto(f"{origin}/index.html")
+        out = page.evaluate(
+            """async (url) => {
+                const fileInput = { files: [new Blob(['not really a jpeg'], { type: 'image/jpeg' })] };
+                const res = await fetch(url, { method: "PUT", body: fileInput.files[0] });
+                console.log(res.status, res.headers.get("ETag"));
+                return { status: res.status, etag: res.headers.get("ETag") };
+            }""",
+            url,
+        )
+    finally:
+        page.close()
+        cf.close()
+    assert out["status"] == 200 and out["etag"], out
+    admin = boto3.client(
+        "s3", endpoint_url=server.s3_url, aws_access_key_id=server.access_key_id,
+        aws_secret_access_key=server.secret_access_key, region_name="auto",
+    )
+    got = admin.get_object(Bucket=bucket, Key="uploads/alice/photo.jpg")
+    assert got["Body"].read() == b"not really a jpeg"
+    assert got["ETag"] == out["etag"]
