@@ -440,3 +440,40 @@ async fn deleting_the_rules_turns_cors_off_at_once() {
     let r = env.call(&env.admin, from(Req::get(&p("k")), APP)).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
+
+#[tokio::test]
+async fn odd_preflights_get_4xx_never_5xx() {
+    let env = with_rules().await;
+    let send = |r: Req| env.send(r.sign(&env.admin));
+    // Two Origin headers, an Origin that is not text, a host this endpoint does not serve.
+    send(preflight(&p("k"), Some(APP), Some("PUT"), None).h("origin", OTHER))
+        .await
+        .expect(400, "BadRequest");
+    let mut r = preflight(&p("k"), None, Some("PUT"), None).sign(&env.admin);
+    r.headers_mut().insert(
+        "origin",
+        http::HeaderValue::from_bytes(b"https://\xff.example").expect("opaque bytes"),
+    );
+    env.send(r).await.expect(400, "BadRequest");
+    send(preflight(&p("k"), Some(APP), Some("PUT"), None).host("evil.example"))
+        .await
+        .expect(400, "InvalidRequest");
+    // Too many requested headers, a method that is not one, markup in the method (escaped).
+    let many = (0..101)
+        .map(|i| format!("x-amz-h{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    send(preflight(&p("k"), Some(APP), Some("PUT"), Some(&many)))
+        .await
+        .expect(403, "AccessForbidden");
+    let r = send(preflight(&p("k"), Some(APP), Some("<b>&"), None)).await;
+    r.expect(403, "AccessForbidden");
+    assert!(
+        r.text().contains("<Method>&lt;b&gt;&amp;</Method>"),
+        "{}",
+        r.text()
+    );
+    // A body on a preflight is not read and does no harm.
+    let r = send(preflight(&p("k"), Some(APP), Some("PUT"), None).body(&[0u8; 4096])).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
