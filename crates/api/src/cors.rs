@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use mayfly_core::Access;
 use mayfly_store::cors::{CorsConfig, CorsField, CorsRule, CorsRuleInput, InvalidCors};
-use mayfly_store::{BucketConfigKind, Entity, StoreError};
+use mayfly_store::{BucketConfigKind, BucketRecord, Entity, StoreError};
 use serde::Serialize;
 use serde_json::Number;
 
@@ -147,6 +147,20 @@ fn parse_rules(mut body: Fields) -> Result<CorsConfig, ApiError> {
     CorsConfig::parse(rules).map_err(|e| RequestError::field(pointer_of(&e), e.to_string()).into())
 }
 
+/// The bucket named in the path, once the caller may read (`ConfigRead`) or change
+/// (`ConfigWrite`) its configuration. The one place this module decides who may do what.
+async fn configurable_bucket(
+    state: &ApiState,
+    caller: &Caller,
+    (account, name): (&str, &str),
+    uri: &Uri,
+    headers: &HeaderMap,
+    access: Access,
+) -> Result<BucketRecord, ApiError> {
+    caller.require(access, "bucket CORS rules need an admin permission")?;
+    visible_bucket(state, caller, account, name, uri, headers).await
+}
+
 /// `GET .../cors`: the rules, or 404 (10059) when the bucket has none.
 pub(crate) async fn get(
     State(state): State<ApiState>,
@@ -155,11 +169,15 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(
+    let record = configurable_bucket(
+        &state,
+        &caller,
+        (&account, &name),
+        &uri,
+        &headers,
         Access::ConfigRead,
-        "reading CORS rules needs an admin permission",
-    )?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    )
+    .await?;
     let doc = match state
         .store
         .get_bucket_config(&record.bucket_id(), BucketConfigKind::Cors)
@@ -184,11 +202,15 @@ pub(crate) async fn put(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    caller.require(
+    let record = configurable_bucket(
+        &state,
+        &caller,
+        (&account, &name),
+        &uri,
+        &headers,
         Access::ConfigWrite,
-        "changing CORS rules needs admin-read-write",
-    )?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    )
+    .await?;
     let config = parse_rules(body)?;
     state
         .store
@@ -210,11 +232,15 @@ pub(crate) async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(
+    let record = configurable_bucket(
+        &state,
+        &caller,
+        (&account, &name),
+        &uri,
+        &headers,
         Access::ConfigWrite,
-        "changing CORS rules needs admin-read-write",
-    )?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    )
+    .await?;
     state
         .store
         .delete_bucket_config(&record.bucket_id(), BucketConfigKind::Cors)
