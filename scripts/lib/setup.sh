@@ -1,8 +1,8 @@
 # Sourced by scripts/test and scripts/capture-wire: idempotent set-up of what the suites need,
 # fast when already done. Needs `repo` set to the repository root.
 #
-#   ensure_venv          .venv with tests/e2e/requirements.txt (rebuilt when that file changes)
-#   ensure_node_modules  tests/node/node_modules from package-lock.json (`npm ci` when it changes)
+#   ensure_venv          .venv with every file of VENV_REQUIREMENTS (rebuilt when one changes)
+#   ensure_node_modules DIR  DIR/node_modules from DIR/package-lock.json (`npm ci` when it changes)
 #   ensure_system_tools  fails with the exact apt-get command when a system package is missing
 #                        (missing_system_packages lists them; .ci/run installs that list as root)
 #
@@ -14,29 +14,36 @@ setup_hash() {
   cat "$@" | sha256sum | cut -d' ' -f1
 }
 
+# The pins the one .venv holds: the e2e suite's (official cloudflare SDK, boto3, pytest) and the
+# browser suite's (those plus Playwright, which drives Debian's Chromium).
+VENV_REQUIREMENTS=(tests/e2e/requirements.txt tests/browser/requirements.txt)
+
 ensure_venv() {
-  local req="$repo/tests/e2e/requirements.txt" venv="$repo/.venv"
+  local venv="$repo/.venv" req reqs=()
+  for req in "${VENV_REQUIREMENTS[@]}"; do reqs+=("$repo/$req"); done
   local want
-  want="$(setup_hash "$req")"
+  want="$(setup_hash "${reqs[@]}")"
   if [[ -x "$venv/bin/python" && "$(cat "$venv/.requirements.sha256" 2>/dev/null)" == "$want" ]]; then
     return 0
   fi
-  echo "== Python test dependencies (tests/e2e/requirements.txt) into .venv"
+  echo "== Python test dependencies (${VENV_REQUIREMENTS[*]}) into .venv"
   # A fresh venv: a stale one from other pins must not mask a missing one.
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+  for req in "${reqs[@]}"; do
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+  done
   echo "$want" >"$venv/.requirements.sha256"
 }
 
 ensure_node_modules() {
-  local dir="$repo/tests/node"
+  local dir="$repo/$1"
   local want
   want="$(setup_hash "$dir/package.json" "$dir/package-lock.json")"
   if [[ -d "$dir/node_modules" && "$(cat "$dir/node_modules/.lock.sha256" 2>/dev/null)" == "$want" ]]; then
     return 0
   fi
-  echo "== npm ci (tests/node)"
+  echo "== npm ci ($1)"
   (cd "$dir" && npm ci --no-audit --no-fund)
   echo "$want" >"$dir/node_modules/.lock.sha256"
 }
@@ -52,6 +59,8 @@ missing_system_packages() {
   # PostgreSQL server binaries for crates/store-pg's tests (scripts/pg-test-server runs them).
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
     || missing+=(postgresql)
+  # Debian's Chromium for tests/browser: Playwright drives it; no test tool downloads a browser.
+  command -v chromium >/dev/null || missing+=(chromium)
   echo "${missing[*]}"
 }
 

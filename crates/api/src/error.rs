@@ -20,6 +20,7 @@
 //! | 403    | 9109  | token of another account (CF "Unauthorized to access requested resource") |
 //! | 403    | 10000 | token lacks the permission (CF, observed on R2 endpoints) |
 //! | 404    | 10006 | bucket does not exist (CF) |
+//! | 404    | 10059 | bucket has no CORS rules (CF R2 "The CORS configuration does not exist.") |
 //! | 404    | 7003  | API token does not exist (D) |
 //! | 404    | 7000  | no such route (CF "No route for that URI") |
 //! | 405    | 7001  | method not allowed on this route (D) |
@@ -70,6 +71,8 @@ pub(crate) mod codes {
     pub(crate) const INVALID_BUCKET_NAME: u32 = 10005;
     /// No such bucket.
     pub(crate) const NO_SUCH_BUCKET: u32 = 10006;
+    /// The bucket has no CORS configuration.
+    pub(crate) const NO_SUCH_CORS: u32 = 10059;
     /// Bucket not empty.
     pub(crate) const BUCKET_NOT_EMPTY: u32 = 10008;
     /// Invalid argument.
@@ -286,6 +289,9 @@ pub(crate) enum NotFound {
     /// No such bucket in this account.
     #[error("bucket not found")]
     Bucket,
+    /// The bucket has no CORS rules.
+    #[error("no CORS configuration")]
+    Cors,
     /// No such API token in this account.
     #[error("API token not found")]
     Token,
@@ -300,7 +306,7 @@ pub(crate) enum NotFound {
 impl ErrorCode for NotFound {
     fn status(&self) -> StatusCode {
         match self {
-            Self::Bucket | Self::Token | Self::Route => StatusCode::NOT_FOUND,
+            Self::Bucket | Self::Cors | Self::Token | Self::Route => StatusCode::NOT_FOUND,
             Self::Method => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
@@ -308,6 +314,7 @@ impl ErrorCode for NotFound {
     fn code(&self) -> u32 {
         match self {
             Self::Bucket => codes::NO_SUCH_BUCKET,
+            Self::Cors => codes::NO_SUCH_CORS,
             Self::Token => codes::BAD_IDENTIFIER,
             Self::Route => codes::NO_ROUTE,
             Self::Method => codes::METHOD_NOT_ALLOWED,
@@ -317,6 +324,7 @@ impl ErrorCode for NotFound {
     fn message(&self) -> Cow<'static, str> {
         Cow::Borrowed(match self {
             Self::Bucket => "The specified bucket does not exist.",
+            Self::Cors => "The CORS configuration does not exist.",
             Self::Token => "The specified API token does not exist.",
             Self::Route => "No route for that URI",
             Self::Method => "Method not allowed for this route",

@@ -16,6 +16,7 @@
 //! | POST | `/accounts/{account_id}/r2/temp-access-credentials` | `src/credentials.rs` |
 //! | GET, POST | `/accounts/{account_id}/r2/buckets` | `src/buckets.rs` |
 //! | GET, PATCH, DELETE | `/accounts/{account_id}/r2/buckets/{bucket_name}` | `src/buckets.rs` |
+//! | GET, PUT, DELETE | `/accounts/{account_id}/r2/buckets/{bucket_name}/cors` | `src/cors.rs` |
 //! | GET, POST | `/accounts/{account_id}/tokens` | `src/tokens.rs` |
 //! | GET | `/accounts/{account_id}/tokens/verify`, `/user/tokens/verify` | `src/tokens.rs` |
 //! | GET | `/accounts/{account_id}/tokens/permission_groups` | `src/tokens.rs` |
@@ -39,6 +40,7 @@
 mod auth;
 mod body;
 mod buckets;
+mod cors;
 mod credentials;
 mod envelope;
 mod error;
@@ -131,6 +133,10 @@ pub fn router(state: ApiState) -> Router {
             get(buckets::get)
                 .patch(buckets::patch)
                 .delete(buckets::delete),
+        )
+        .route(
+            "/{account_id}/r2/buckets/{bucket_name}/cors",
+            get(cors::get).put(cors::put).delete(cors::delete),
         )
         .route(
             "/{account_id}/tokens",

@@ -26,6 +26,7 @@ mod auth;
 mod body;
 mod chunked;
 mod context;
+mod cors;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -14,6 +14,7 @@ use tracing::instrument::WithSubscriber;
 
 use crate::access::Gate;
 use crate::auth::Authenticator;
+use crate::cors;
 use crate::guard;
 use crate::host::HostParser;
 use crate::idle::IdleTimeout;
@@ -75,7 +76,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
         None => req,
     };
     async move {
-        let resp = Arc::clone(&log).scope(serve(shared, req)).await;
+        // Preflights are answered from the bucket's CORS rules before the guard; every other
+        // answer gets the CORS headers a matching rule allows.
+        let outer = Arc::clone(&shared);
+        let resp = Arc::clone(&log)
+            .scope(cors::around(&outer.state, req, move |req| serve(shared, req)))
+            .await;
         let resp = if timed_out.load(Ordering::Relaxed) {
             logs::note_reason("no request body data within the body idle timeout");
             let mut resp = error_response(crate::error::request_timeout());

@@ -28,6 +28,7 @@ mod clock;
 pub mod codec;
 #[doc(hidden)]
 pub mod complete;
+pub mod cors;
 mod error;
 mod fresh;
 pub mod gc;

@@ -1,6 +1,7 @@
 //! Bucket operations: list, create, head, delete, location, encryption, CORS and lifecycle
 //! documents. Buckets are resolved in the caller's account.
 
+use mayfly_store::cors::CorsConfig;
 use mayfly_store::{
     BucketConfigKind, BucketRecord, Entity, Jurisdiction, ListBucketsQuery, StoreError,
 };
@@ -189,9 +190,9 @@ pub(super) async fn get_bucket_cors(
                 "The CORS configuration does not exist"
             )
         })?;
-    let cfg: dto::CORSConfiguration = from_xml(&doc)?;
+    let cfg = CorsConfig::from_document(&doc).map_err(|e| internal(&e))?;
     Ok(S3Response::new(dto::GetBucketCorsOutput {
-        cors_rules: Some(cfg.cors_rules),
+        cors_rules: Some(crate::cors::config_to_dto(&cfg)),
     }))
 }
 
@@ -201,15 +202,7 @@ pub(super) async fn put_bucket_cors(
 ) -> S3Result<S3Response<dto::PutBucketCorsOutput>> {
     let id = caller(&req)?;
     let bucket = bucket_id(&id, &req.input.bucket)?;
-    if req.input.cors_configuration.cors_rules.is_empty()
-        || req.input.cors_configuration.cors_rules.len() > 100
-    {
-        return Err(s3_error!(
-            MalformedXML,
-            "CORS configuration needs 1 to 100 rules"
-        ));
-    }
-    let doc = to_xml(&req.input.cors_configuration)?;
+    let doc = crate::cors::config_from_dto(req.input.cors_configuration)?.to_document();
     state
         .meta
         .put_bucket_config(&bucket, BucketConfigKind::Cors, doc)

@@ -1,4 +1,5 @@
 mod common;
+mod cors;
 mod enforcement;
 mod gaps;
 mod matrix;
