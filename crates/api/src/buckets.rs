@@ -234,7 +234,7 @@ pub(crate) async fn create(
 }
 
 /// Loads a bucket the caller may see, honouring `cf-r2-jurisdiction`.
-async fn visible_bucket(
+pub(crate) async fn visible_bucket(
     state: &ApiState,
     caller: &Caller,
     account: &str,

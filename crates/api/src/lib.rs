@@ -42,6 +42,7 @@ mod buckets;
 mod credentials;
 mod envelope;
 mod error;
+mod lifecycle;
 mod policies;
 pub mod time;
 mod tokens;
@@ -131,6 +132,11 @@ pub fn router(state: ApiState) -> Router {
             get(buckets::get)
                 .patch(buckets::patch)
                 .delete(buckets::delete),
+        )
+        // s3-conform: bucket lifecycle rules (issue 13 §3).
+        .route(
+            "/{account_id}/r2/buckets/{bucket_name}/lifecycle",
+            get(lifecycle::get).put(lifecycle::put),
         )
         .route(
             "/{account_id}/tokens",

@@ -67,7 +67,7 @@ the value. Fails, changing nothing, if the directory is already initialised.",
 server initialises itself first and prints the bootstrap credentials once; later starts never \
 print them again. Settings come from flags, then MAYFLY_* environment variables, then the TOML \
 file given by --config, then defaults. SIGTERM or SIGINT drains in-flight requests and exits 0.",
-        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
+        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n  lifecycle_interval = 3600\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
     )]
     Serve(ServeArgs),
     /// Manage R2 API tokens (Mayfly or Cloudflare).
@@ -180,6 +180,11 @@ pub struct ServeArgs {
     /// way to its metadata commit is never collected [default: 86400].
     #[arg(long, env = "MAYFLY_GC_GRACE", value_name = "SECONDS")]
     pub gc_grace: Option<u64>,
+    /// Seconds between lifecycle sweeps, which delete the objects and abort the multipart
+    /// uploads that bucket lifecycle rules expire; the first runs at startup. 0 turns them off
+    /// [default: 3600].
+    #[arg(long, env = "MAYFLY_LIFECYCLE_INTERVAL", value_name = "SECONDS")]
+    pub lifecycle_interval: Option<u64>,
 }
 
 pub(crate) fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {

@@ -62,6 +62,8 @@ pub struct FileConfig {
     pub gc_interval: Option<u64>,
     /// Minimum age, in seconds, of a collected orphan blob.
     pub gc_grace: Option<u64>,
+    /// Seconds between lifecycle sweeps (0: rules are not applied).
+    pub lifecycle_interval: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -114,6 +116,26 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// Orphan-blob collection.
     pub gc: GcConfig,
+    /// Lifecycle sweeps.
+    pub lifecycle: LifecycleSweepConfig,
+}
+
+/// How often `serve` applies bucket lifecycle rules (see [`crate::lifecycle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleSweepConfig {
+    /// Seconds between passes; `None` turns sweeping off.
+    pub interval_secs: Option<u64>,
+}
+
+/// Seconds between lifecycle sweeps when nothing else says.
+pub const DEFAULT_LIFECYCLE_INTERVAL_SECS: u64 = 3600;
+
+impl Default for LifecycleSweepConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
+        }
+    }
 }
 
 /// When `serve` collects orphan blobs (see [`mayfly_store::gc`]).
@@ -194,6 +216,13 @@ impl ServeConfig {
                     .gc_grace
                     .or(file.gc_grace)
                     .unwrap_or(mayfly_store::gc::DEFAULT_GRACE_SECS),
+            },
+            lifecycle: LifecycleSweepConfig {
+                interval_secs: match args.lifecycle_interval.or(file.lifecycle_interval) {
+                    Some(0) => None,
+                    Some(s) => Some(s),
+                    None => Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
+                },
             },
         })
     }

@@ -148,6 +148,7 @@ async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
             ready_file: None,
             log_format: LogFormat::Text,
             gc: GcConfig::default(),
+            lifecycle: Default::default(),
         },
         Clock::system(),
     )

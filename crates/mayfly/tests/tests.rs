@@ -22,6 +22,7 @@ fn config(dir: &std::path::Path) -> ServeConfig {
         ready_file: None,
         log_format: LogFormat::Text,
         gc: GcConfig::default(),
+        lifecycle: Default::default(),
     }
 }
 

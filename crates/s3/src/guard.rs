@@ -182,6 +182,8 @@ pub(crate) fn check(
         (None, None) => None,
     };
 
+    // s3-conform: SigV4 with a signed `Date` instead of `X-Amz-Date` (issue 13 §4).
+    let req = crate::sigdate::date_as_amz_date(signed_headers.as_deref(), req)?;
     let req = check_body(state, req)?;
     Ok((RequestContext::new(session_token), req))
 }
@@ -363,10 +365,6 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
         .transpose()?;
     let sha = single_header(headers, "x-amz-content-sha256")?;
     let streaming = sha.is_some_and(|s| s.starts_with("STREAMING-"));
-    let aws_chunked = single_header(headers, "content-encoding")?.is_some_and(|ce| {
-        ce.split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"))
-    });
 
     if decoded.is_some_and(|d| d > cap) {
         return Err(entity_too_large());
@@ -382,12 +380,8 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
     } else if content_length.is_some_and(|l| l > cap) {
         return Err(entity_too_large());
     }
-    if aws_chunked && !streaming {
-        return Err(s3_error!(
-            InvalidRequest,
-            "aws-chunked encoding needs a STREAMING- x-amz-content-sha256"
-        ));
-    }
+    // s3-conform: `aws-chunked` in Content-Encoding without a STREAMING- payload is a plain
+    // body (s3s frames only STREAMING- payloads); the token is dropped when stored (issue 13 §4).
     if streaming {
         let (parts, body) = req.into_parts();
         let guarded = ChunkGuard::new(body.into_data_stream(), limits.max_aws_chunk);

@@ -29,9 +29,11 @@ mod error;
 pub mod fuzzing;
 mod guard;
 mod host;
+mod lifecycle;
 mod logs;
 mod ops;
 mod service;
+mod sigdate;
 mod state;
 
 pub use host::{EndpointHosts, InvalidHost};
