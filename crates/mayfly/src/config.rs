@@ -366,6 +366,23 @@ mod tests {
         assert!(serve_args(&["--gc-grace", "soon"]).is_err());
     }
 
+    #[test]
+    fn lifecycle_interval_follows_the_same_precedence_and_zero_turns_sweeps_off() {
+        let c = ServeConfig::merge(ServeArgs::default(), FileConfig::default()).expect("merge");
+        assert_eq!(
+            c.lifecycle.interval_secs,
+            Some(DEFAULT_LIFECYCLE_INTERVAL_SECS)
+        );
+        let file: FileConfig = toml::from_str("lifecycle_interval = 30\n").expect("toml");
+        let c = ServeConfig::merge(ServeArgs::default(), file).expect("merge");
+        assert_eq!(c.lifecycle.interval_secs, Some(30));
+        let file: FileConfig = toml::from_str("lifecycle_interval = 30\n").expect("toml");
+        let args = serve_args(&["--lifecycle-interval", "0"]).expect("args");
+        let c = ServeConfig::merge(args, file).expect("merge");
+        assert_eq!(c.lifecycle.interval_secs, None, "0 turns sweeps off");
+        assert!(serve_args(&["--lifecycle-interval", "daily"]).is_err());
+    }
+
     /// `mayfly serve ARGS...` through the real parser.
     fn serve_args(args: &[&str]) -> Result<ServeArgs, clap::Error> {
         use clap::Parser;
