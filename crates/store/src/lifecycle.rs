@@ -236,7 +236,9 @@ mod tests {
     #[test]
     fn validation_follows_s3() {
         let ok = rule("a", "", Some(Expiry::AfterSecs(DAY_SECS)), None);
-        let cases: Vec<(Vec<LifecycleRule>, Option<(&str, bool)>)> = vec![
+        // (rules, expected refusal: field and whether it is malformed)
+        type Case = (Vec<LifecycleRule>, Option<(&'static str, bool)>);
+        let cases: Vec<Case> = vec![
             (vec![ok.clone()], None),
             (vec![rule(&"x".repeat(255), "", None, Some(1))], None),
             (
