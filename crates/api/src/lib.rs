@@ -44,6 +44,7 @@ mod cors;
 mod credentials;
 mod envelope;
 mod error;
+mod lifecycle;
 mod policies;
 pub mod time;
 mod tokens;
@@ -133,6 +134,11 @@ pub fn router(state: ApiState) -> Router {
             get(buckets::get)
                 .patch(buckets::patch)
                 .delete(buckets::delete),
+        )
+        // Bucket lifecycle rules (issue 13 §3).
+        .route(
+            "/{account_id}/r2/buckets/{bucket_name}/lifecycle",
+            get(lifecycle::get).put(lifecycle::put),
         )
         .route(
             "/{account_id}/r2/buckets/{bucket_name}/cors",

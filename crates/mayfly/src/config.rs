@@ -66,6 +66,8 @@ pub struct FileConfig {
     pub header_read_timeout: Option<u64>,
     /// Seconds an S3 request body may go without a byte (0: off).
     pub body_read_timeout: Option<u64>,
+    /// Seconds between lifecycle sweeps (0: rules are not applied).
+    pub lifecycle_interval: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -120,6 +122,8 @@ pub struct ServeConfig {
     pub gc: GcConfig,
     /// Slow-client timeouts.
     pub timeouts: Timeouts,
+    /// Lifecycle sweeps.
+    pub lifecycle: LifecycleSweepConfig,
 }
 
 /// How long `serve` waits for slow clients before giving up on them.
@@ -151,6 +155,24 @@ fn timeout_secs(secs: Option<u64>, default: u64) -> Option<Duration> {
     match secs.unwrap_or(default) {
         0 => None,
         s => Some(Duration::from_secs(s)),
+    }
+}
+
+/// How often `serve` applies bucket lifecycle rules (see [`crate::lifecycle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleSweepConfig {
+    /// Seconds between passes; `None` turns sweeping off.
+    pub interval_secs: Option<u64>,
+}
+
+/// Seconds between lifecycle sweeps when nothing else says.
+pub const DEFAULT_LIFECYCLE_INTERVAL_SECS: u64 = 3600;
+
+impl Default for LifecycleSweepConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
+        }
     }
 }
 
@@ -242,6 +264,13 @@ impl ServeConfig {
                     args.body_read_timeout.or(file.body_read_timeout),
                     DEFAULT_BODY_READ_TIMEOUT_SECS,
                 ),
+            },
+            lifecycle: LifecycleSweepConfig {
+                interval_secs: match args.lifecycle_interval.or(file.lifecycle_interval) {
+                    Some(0) => None,
+                    Some(s) => Some(s),
+                    None => Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
+                },
             },
         })
     }
@@ -383,6 +412,23 @@ mod tests {
 
         assert!(toml::from_str::<FileConfig>("gc_interval = -1\n").is_err());
         assert!(serve_args(&["--gc-grace", "soon"]).is_err());
+    }
+
+    #[test]
+    fn lifecycle_interval_follows_the_same_precedence_and_zero_turns_sweeps_off() {
+        let c = ServeConfig::merge(ServeArgs::default(), FileConfig::default()).expect("merge");
+        assert_eq!(
+            c.lifecycle.interval_secs,
+            Some(DEFAULT_LIFECYCLE_INTERVAL_SECS)
+        );
+        let file: FileConfig = toml::from_str("lifecycle_interval = 30\n").expect("toml");
+        let c = ServeConfig::merge(ServeArgs::default(), file).expect("merge");
+        assert_eq!(c.lifecycle.interval_secs, Some(30));
+        let file: FileConfig = toml::from_str("lifecycle_interval = 30\n").expect("toml");
+        let args = serve_args(&["--lifecycle-interval", "0"]).expect("args");
+        let c = ServeConfig::merge(args, file).expect("merge");
+        assert_eq!(c.lifecycle.interval_secs, None, "0 turns sweeps off");
+        assert!(serve_args(&["--lifecycle-interval", "daily"]).is_err());
     }
 
     /// `mayfly serve ARGS...` through the real parser.

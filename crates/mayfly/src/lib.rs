@@ -15,6 +15,7 @@ pub mod config;
 pub mod creds;
 pub mod gc;
 pub mod init;
+pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod serve;

@@ -51,6 +51,18 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                 "mayfly_gc_orphans_deleted_total",
                 "Orphan blobs (bytes no object or part references) deleted."
             );
+            metrics::describe_counter!(
+                "mayfly_lifecycle_passes_total",
+                "Lifecycle sweeps, by result (ok or error)."
+            );
+            metrics::describe_counter!(
+                "mayfly_lifecycle_objects_deleted_total",
+                "Objects deleted because a bucket lifecycle rule expired them."
+            );
+            metrics::describe_counter!(
+                "mayfly_lifecycle_uploads_aborted_total",
+                "Incomplete multipart uploads aborted by a bucket lifecycle rule."
+            );
             Some(handle)
         })
         .as_ref()

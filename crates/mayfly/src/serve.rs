@@ -248,6 +248,14 @@ pub async fn start_with(
         clock.clone(),
         stop.0.subscribe(),
     ));
+    // Apply bucket lifecycle rules (issue 13 §3).
+    tokio::spawn(crate::lifecycle::run(
+        config.lifecycle,
+        Arc::clone(&metadata),
+        Arc::clone(&blobs),
+        clock.clone(),
+        stop.0.subscribe(),
+    ));
     let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts)
         .with_body_idle_timeout(config.timeouts.body_read);
     let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(

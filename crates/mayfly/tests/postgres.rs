@@ -149,6 +149,7 @@ async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
             log_format: LogFormat::Text,
             gc: GcConfig::default(),
             timeouts: mayfly::config::Timeouts::default(),
+            lifecycle: Default::default(),
         },
         Clock::system(),
     )

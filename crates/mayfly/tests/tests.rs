@@ -23,6 +23,7 @@ fn config(dir: &std::path::Path) -> ServeConfig {
         log_format: LogFormat::Text,
         gc: GcConfig::default(),
         timeouts: mayfly::config::Timeouts::default(),
+        lifecycle: Default::default(),
     }
 }
 

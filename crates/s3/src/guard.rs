@@ -101,6 +101,8 @@ pub(crate) fn check(
         (None, None) => None,
     };
 
+    // SigV4 with a signed `Date` instead of `X-Amz-Date` (issue 13 §4).
+    let req = crate::sigdate::date_as_amz_date(signed_headers.as_deref(), req)?;
     let req = check_body(state, req)?;
     Ok((RequestContext::new(session_token), req))
 }
@@ -564,10 +566,6 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
         .transpose()?;
     let sha = single_header(headers, "x-amz-content-sha256")?;
     let streaming = sha.is_some_and(|s| s.starts_with("STREAMING-"));
-    let aws_chunked = single_header(headers, "content-encoding")?.is_some_and(|ce| {
-        ce.split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"))
-    });
 
     if decoded.is_some_and(|d| d > cap) {
         return Err(entity_too_large());
@@ -583,12 +581,8 @@ fn check_body(state: &S3State, req: Request<Body>) -> Result<Request<Body>, S3Er
     } else if content_length.is_some_and(|l| l > cap) {
         return Err(entity_too_large());
     }
-    if aws_chunked && !streaming {
-        return Err(s3_error!(
-            InvalidRequest,
-            "aws-chunked encoding needs a STREAMING- x-amz-content-sha256"
-        ));
-    }
+    // `aws-chunked` in Content-Encoding without a STREAMING- payload is a plain
+    // body (s3s frames only STREAMING- payloads); the token is dropped when stored (issue 13 §4).
     if streaming {
         let (parts, body) = req.into_parts();
         let mut guarded = ChunkGuard::new(body.into_data_stream(), limits.max_aws_chunk);

@@ -33,9 +33,11 @@ pub mod fuzzing;
 mod guard;
 mod host;
 mod idle;
+mod lifecycle;
 mod logs;
 mod ops;
 mod service;
+mod sigdate;
 mod state;
 
 pub use host::{EndpointHosts, InvalidHost};

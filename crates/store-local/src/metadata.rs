@@ -222,6 +222,19 @@ impl MetadataStore for LocalMetadata {
             .await
     }
 
+    async fn delete_object_if(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        etag: &str,
+        last_modified_ms: u64,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let (bucket, key, etag) = (bucket.clone(), key.to_owned(), etag.to_owned());
+        self.db
+            .write(move |tx| objects::delete_object_if(tx, &bucket, &key, &etag, last_modified_ms))
+            .await
+    }
+
     async fn list_objects(
         &self,
         bucket: &BucketId,

@@ -255,7 +255,15 @@ pub(crate) fn complete_upload(
     complete::check_request(c)?;
     let parts = load_parts(conn, &c.upload_id, 0, usize::MAX)?;
     let (object, mut garbage) = complete::assemble(c, upload, parts)?;
-    if let Some((_, old)) = objects::remove(conn, bucket_id, &c.key)? {
+    // The whole call is one transaction: a failed condition rolls the removal back.
+    let previous = objects::remove(conn, bucket_id, &c.key)?;
+    if !c
+        .condition
+        .holds(previous.as_ref().map(|(etag, _)| etag.as_str()))
+    {
+        return Err(StoreError::PreconditionFailed);
+    }
+    if let Some((_, old)) = previous {
         garbage.extend(old);
     }
     objects::insert(conn, bucket_id, &object)?;

@@ -204,12 +204,7 @@ pub(crate) fn put_object(
     // Remove first and check the condition on what was removed: the whole call is one
     // transaction, so a failed condition rolls the removal back.
     let previous = remove(conn, bucket_id, &object.key)?;
-    let holds = match (condition, &previous) {
-        (WriteCondition::None, _) => true,
-        (WriteCondition::IfAbsent, found) => found.is_none(),
-        (WriteCondition::IfEtagMatches(want), Some((etag, _))) => etag == want,
-        (WriteCondition::IfEtagMatches(_), None) => false,
-    };
+    let holds = condition.holds(previous.as_ref().map(|(etag, _)| etag.as_str()));
     if !holds {
         return Err(StoreError::PreconditionFailed);
     }
@@ -223,6 +218,28 @@ pub(crate) fn delete_object(
     key: &str,
 ) -> Result<Vec<BlobId>, StoreError> {
     let bucket_id = bucket_row(conn, bucket)?;
+    Ok(remove(conn, bucket_id, key)?
+        .map(|(_, blobs)| blobs)
+        .unwrap_or_default())
+}
+
+/// Deletes the object if it still has this ETag and modification time (see
+/// `MetadataStore::delete_object_if`).
+pub(crate) fn delete_object_if(
+    conn: &Connection,
+    bucket: &BucketId,
+    key: &str,
+    etag: &str,
+    last_modified_ms: u64,
+) -> Result<Vec<BlobId>, StoreError> {
+    let bucket_id = bucket_row(conn, bucket)?;
+    match find(conn, bucket, bucket_id, key)? {
+        None => return Ok(Vec::new()),
+        Some(o) if o.etag != etag || o.last_modified_ms != last_modified_ms => {
+            return Err(StoreError::PreconditionFailed);
+        }
+        Some(_) => {}
+    }
     Ok(remove(conn, bucket_id, key)?
         .map(|(_, blobs)| blobs)
         .unwrap_or_default())

@@ -235,6 +235,23 @@ impl MetadataStore for PgMetadata {
         .await?)
     }
 
+    async fn delete_object_if(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        etag: &str,
+        last_modified_ms: u64,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        in_tx!(self.pool, Write, |tx| objects::delete_object_if(
+            &tx,
+            bucket,
+            key,
+            etag,
+            last_modified_ms
+        )
+        .await?)
+    }
+
     async fn list_objects(
         &self,
         bucket: &BucketId,

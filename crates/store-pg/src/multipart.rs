@@ -313,7 +313,15 @@ pub(crate) async fn complete_upload(
     complete::check_request(c)?;
     let parts = load_parts(tx, &c.upload_id, 0, usize::MAX).await?;
     let (object, mut garbage) = complete::assemble(c, upload, parts)?;
-    if let Some((_, old)) = objects::remove(tx, bucket_id, &c.key).await? {
+    // The whole call is one transaction: a failed condition rolls the removal back.
+    let previous = objects::remove(tx, bucket_id, &c.key).await?;
+    if !c
+        .condition
+        .holds(previous.as_ref().map(|(etag, _)| etag.as_str()))
+    {
+        return Err(StoreError::PreconditionFailed.into());
+    }
+    if let Some((_, old)) = previous {
         garbage.extend(old);
     }
     objects::insert(tx, bucket_id, &object).await?;

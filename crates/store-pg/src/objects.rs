@@ -213,12 +213,7 @@ pub(crate) async fn put_object(
     // Remove first and check the condition on what was removed: the whole call is one
     // transaction, so a failed condition rolls the removal back.
     let previous = remove(tx, bucket_id, &object.key).await?;
-    let holds = match (condition, &previous) {
-        (WriteCondition::None, _) => true,
-        (WriteCondition::IfAbsent, found) => found.is_none(),
-        (WriteCondition::IfEtagMatches(want), Some((etag, _))) => etag == want,
-        (WriteCondition::IfEtagMatches(_), None) => false,
-    };
+    let holds = condition.holds(previous.as_ref().map(|(etag, _)| etag.as_str()));
     if !holds {
         return Err(StoreError::PreconditionFailed.into());
     }
@@ -233,6 +228,36 @@ pub(crate) async fn delete_object(
 ) -> TxResult<Vec<BlobId>> {
     let bucket_id = bucket_row(tx, bucket, RowLock::KeyShare).await?;
     lock_key(tx, bucket_id, key).await?;
+    Ok(remove(tx, bucket_id, key)
+        .await?
+        .map(|(_, blobs)| blobs)
+        .unwrap_or_default())
+}
+
+/// Deletes the object if it still has this ETag and modification time (see
+/// `MetadataStore::delete_object_if`).
+pub(crate) async fn delete_object_if(
+    tx: &Transaction<'_>,
+    bucket: &BucketId,
+    key: &str,
+    etag: &str,
+    last_modified_ms: u64,
+) -> TxResult<Vec<BlobId>> {
+    let bucket_id = bucket_row(tx, bucket, RowLock::KeyShare).await?;
+    lock_key(tx, bucket_id, key).await?;
+    let st = tx
+        .prepare_cached(
+            "SELECT etag, last_modified_ms FROM objects WHERE bucket_id = $1 AND key = $2",
+        )
+        .await?;
+    let Some(row) = tx.query_opt(&st, &[&bucket_id, &key.as_bytes()]).await? else {
+        return Ok(Vec::new());
+    };
+    let current: String = row.try_get(0)?;
+    let modified: i64 = row.try_get(1)?;
+    if current != etag || modified != to_db(last_modified_ms)? {
+        return Err(StoreError::PreconditionFailed.into());
+    }
     Ok(remove(tx, bucket_id, key)
         .await?
         .map(|(_, blobs)| blobs)

@@ -168,6 +168,7 @@ async fn completion_and_part_replacement_race_consistently() {
             last_modified_ms: 1,
             checksums: Default::default(),
             checksum_type: Default::default(),
+            condition: Default::default(),
         };
         let (done, replaced) = tokio::join!(
             s.meta.complete_upload(complete),

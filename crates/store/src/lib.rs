@@ -33,10 +33,12 @@ mod error;
 mod fresh;
 pub mod gc;
 mod ids;
+pub mod lifecycle;
 pub mod listing;
 mod metadata;
 pub mod query;
 mod records;
+pub mod sweep;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

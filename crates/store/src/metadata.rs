@@ -147,6 +147,19 @@ pub trait MetadataStore: Send + Sync {
     /// Deletes the object if present and returns its blob ids (empty if it was absent).
     async fn delete_object(&self, bucket: &BucketId, key: &str) -> Result<Vec<BlobId>, StoreError>;
 
+    /// Deletes the object only if it is still the one a caller judged (same ETag and
+    /// `last_modified_ms`) and returns its blob ids; `Ok` and empty if the key holds no object
+    /// (someone else deleted it), `PreconditionFailed` if it was replaced meanwhile. Lifecycle
+    /// sweepers on several nodes use it so that none deletes an object written after its
+    /// judgement.
+    async fn delete_object_if(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+        etag: &str,
+        last_modified_ms: u64,
+    ) -> Result<Vec<BlobId>, StoreError>;
+
     /// A page of objects and common prefixes (see [`crate::query`] for the exact semantics).
     async fn list_objects(
         &self,

@@ -189,7 +189,8 @@ pub struct UploadListing {
     pub next_upload_id_marker: Option<String>,
 }
 
-/// Condition for `put_object` (S3 conditional writes), checked in the same transaction.
+/// Condition for `put_object` and `complete_upload` (S3 and R2 conditional writes), checked in
+/// the same transaction as the write.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum WriteCondition {
     /// Always write.
@@ -199,6 +200,31 @@ pub enum WriteCondition {
     IfAbsent,
     /// Only if the current object's ETag equals this (no quotes) (`If-Match`).
     IfEtagMatches(String),
+    /// Only if an object has this key (`If-Match: *`).
+    IfPresent,
+    /// Only if the current object's ETag is one of these (no quotes) (`If-Match: "a", "b"`).
+    IfEtagIn(Vec<String>),
+    /// Only if no object has this key or its ETag is none of these (no quotes)
+    /// (`If-None-Match: "a", "b"`).
+    IfEtagNotIn(Vec<String>),
+    /// Only if every one of these holds (both `If-Match` and `If-None-Match` sent).
+    All(Vec<WriteCondition>),
+}
+
+impl WriteCondition {
+    /// Whether the condition holds when the key's current object has ETag `current` (no
+    /// quotes; `None` when no object has the key). Backends call this on the row they locked.
+    pub fn holds(&self, current: Option<&str>) -> bool {
+        match self {
+            Self::None => true,
+            Self::IfAbsent => current.is_none(),
+            Self::IfPresent => current.is_some(),
+            Self::IfEtagMatches(want) => current == Some(want.as_str()),
+            Self::IfEtagIn(list) => current.is_some_and(|c| list.iter().any(|e| e == c)),
+            Self::IfEtagNotIn(list) => current.is_none_or(|c| list.iter().all(|e| e != c)),
+            Self::All(all) => all.iter().all(|c| c.holds(current)),
+        }
+    }
 }
 
 /// Which per-bucket configuration document.
@@ -250,6 +276,9 @@ pub struct CompleteUpload {
     pub checksums: Checksums,
     /// Their type.
     pub checksum_type: ChecksumType,
+    /// Conditional write on the key (`If-Match` / `If-None-Match` on the completion), checked
+    /// against the object the completion replaces, in the same transaction.
+    pub condition: WriteCondition,
 }
 
 /// What `complete_upload` did.

@@ -2,6 +2,7 @@
 //! documents. Buckets are resolved in the caller's account.
 
 use mayfly_store::cors::CorsConfig;
+use mayfly_store::lifecycle::LifecycleConfig;
 use mayfly_store::{
     BucketConfigKind, BucketRecord, Entity, Jurisdiction, ListBucketsQuery, StoreError,
 };
@@ -240,10 +241,14 @@ pub(super) async fn get_bucket_lifecycle(
                 "The lifecycle configuration does not exist"
             )
         })?;
-    let cfg: dto::BucketLifecycleConfiguration = from_xml(&doc)?;
+    // Documents stored as S3 XML by an earlier version still read back.
+    let rules = match LifecycleConfig::from_document(&doc) {
+        Some(cfg) => crate::lifecycle::to_s3(&cfg),
+        None => from_xml::<dto::BucketLifecycleConfiguration>(&doc)?.rules,
+    };
     Ok(S3Response::new(
         dto::GetBucketLifecycleConfigurationOutput {
-            rules: Some(cfg.rules),
+            rules: Some(rules),
             ..Default::default()
         },
     ))
@@ -259,13 +264,10 @@ pub(super) async fn put_bucket_lifecycle(
         .input
         .lifecycle_configuration
         .ok_or_else(|| s3_error!(MalformedXML, "missing LifecycleConfiguration"))?;
-    if cfg.rules.len() > 1000 {
-        return Err(s3_error!(MalformedXML, "too many lifecycle rules"));
-    }
-    let doc = to_xml(&cfg)?;
+    let rules = crate::lifecycle::from_s3(&cfg)?;
     state
         .meta
-        .put_bucket_config(&bucket, BucketConfigKind::Lifecycle, doc)
+        .put_bucket_config(&bucket, BucketConfigKind::Lifecycle, rules.to_document())
         .await
         .map_err(store)?;
     Ok(S3Response::new(

@@ -9,8 +9,8 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use sync_wrapper::SyncStream;
 
 use super::{
-    bucket_id, caller, checksum_fields, etag, parse_http_date, s3_checksum_type, size_i64,
-    timestamp_ms, want_checksums,
+    bucket_id, caller, checksum_fields, etag, format_http_date, parse_http_date, s3_checksum_type,
+    size_i64, timestamp_ms, want_checksums,
 };
 use crate::context::Identity;
 use crate::error::store;
@@ -34,6 +34,23 @@ fn secs_of(t: &Timestamp) -> i64 {
     time::OffsetDateTime::from(t.clone()).unix_timestamp()
 }
 
+/// 304 Not Modified, carrying the `ETag` and `Last-Modified` a cache revalidates with
+/// (RFC 9110 §15.4.5), as S3 sends them.
+fn not_modified(obj: &ObjectRecord) -> s3s::S3Error {
+    let mut e = s3_error!(NotModified);
+    let mut headers = http::HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("\"{}\"", obj.etag)) {
+        headers.insert(http::header::ETAG, v);
+    }
+    if let Some(v) = format_http_date(&timestamp_ms(obj.last_modified_ms))
+        .and_then(|d| http::HeaderValue::from_str(&d).ok())
+    {
+        headers.insert(http::header::LAST_MODIFIED, v);
+    }
+    e.set_headers(headers);
+    e
+}
+
 /// RFC 9110 §13.2.2 order, as S3 applies it.
 fn check_conditions(obj: &ObjectRecord, c: &Conditions<'_>) -> S3Result<()> {
     let modified = i64::try_from(obj.last_modified_ms / 1000).unwrap_or(i64::MAX);
@@ -55,11 +72,11 @@ fn check_conditions(obj: &ObjectRecord, c: &Conditions<'_>) -> S3Result<()> {
         }
     }
     match c.if_none_match {
-        Some(m) if etag_matches(m, &obj.etag) => return Err(s3_error!(NotModified)),
+        Some(m) if etag_matches(m, &obj.etag) => return Err(not_modified(obj)),
         Some(_) => {}
         None => {
             if c.if_modified_since.is_some_and(|t| modified <= secs_of(t)) {
-                return Err(s3_error!(NotModified));
+                return Err(not_modified(obj));
             }
         }
     }

@@ -8,6 +8,7 @@ use s3s::dto;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::{bucket_id, caller, etag, size_i64, timestamp_ms};
+use crate::context::Identity;
 use crate::error::store;
 use crate::state::S3State;
 
@@ -59,10 +60,24 @@ fn decode_token(token: &str) -> S3Result<String> {
         })
 }
 
-fn objects(listing: &mut ObjectListing, url: bool) -> (Vec<dto::Object>, Vec<dto::CommonPrefix>) {
+/// The owner listings name: the bucket's account.
+fn owner(id: &Identity) -> dto::Owner {
+    let account = id.account().as_str().to_owned();
+    dto::Owner {
+        display_name: Some(account.clone()),
+        id: Some(account),
+    }
+}
+
+fn objects(
+    listing: &mut ObjectListing,
+    url: bool,
+    owner: Option<&dto::Owner>,
+) -> (Vec<dto::Object>, Vec<dto::CommonPrefix>) {
     let objs = std::mem::take(&mut listing.objects)
         .into_iter()
         .map(|o| dto::Object {
+            owner: owner.cloned(),
             e_tag: Some(etag(&o.etag)),
             key: Some(enc(url, o.key)),
             last_modified: Some(timestamp_ms(o.last_modified_ms)),
@@ -105,7 +120,9 @@ pub(super) async fn list_objects_v2(
         .list_objects(&bucket, &query)
         .await
         .map_err(store)?;
-    let (contents, common_prefixes) = objects(&mut listing, url);
+    // V2 names owners only when asked (`fetch-owner=true`).
+    let fetched = i.fetch_owner.unwrap_or(false).then(|| owner(&id));
+    let (contents, common_prefixes) = objects(&mut listing, url, fetched.as_ref());
     let key_count = i32::try_from(contents.len() + common_prefixes.len()).unwrap_or(MAX_KEYS);
     Ok(S3Response::new(dto::ListObjectsV2Output {
         name: Some(i.bucket),
@@ -121,7 +138,7 @@ pub(super) async fn list_objects_v2(
             .map(encode_token),
         contents: Some(contents),
         common_prefixes: Some(common_prefixes),
-        delimiter: i.delimiter.map(|d| enc(url, d)),
+        delimiter: i.delimiter.filter(|d| !d.is_empty()).map(|d| enc(url, d)),
         encoding_type: i.encoding_type,
         start_after: i.start_after.map(|s| enc(url, s)),
         request_charged: None,
@@ -147,7 +164,8 @@ pub(super) async fn list_objects(
         .list_objects(&bucket, &query)
         .await
         .map_err(store)?;
-    let (contents, common_prefixes) = objects(&mut listing, url);
+    // V1 always names owners.
+    let (contents, common_prefixes) = objects(&mut listing, url, Some(&owner(&id)));
     Ok(S3Response::new(dto::ListObjectsOutput {
         name: Some(i.bucket),
         prefix: Some(enc(url, i.prefix.unwrap_or_default())),
@@ -160,7 +178,7 @@ pub(super) async fn list_objects(
             .map(|m| enc(url, m)),
         contents: Some(contents),
         common_prefixes: Some(common_prefixes),
-        delimiter: i.delimiter.map(|d| enc(url, d)),
+        delimiter: i.delimiter.filter(|d| !d.is_empty()).map(|d| enc(url, d)),
         encoding_type: i.encoding_type,
         request_charged: None,
     }))

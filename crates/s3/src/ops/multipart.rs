@@ -7,8 +7,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mayfly_store::{
-    BucketId, ChecksumAlgorithm, ChecksumType, Checksums, CompleteUpload, CompletedPart,
-    ListPartsQuery, ListUploadsQuery, PartRecord, UploadId, UploadRecord,
+    BlobRef, BucketId, ChecksumAlgorithm, ChecksumType, Checksums, CompleteUpload, CompletedPart,
+    Entity, ListPartsQuery, ListUploadsQuery, ObjectRecord, PartRecord, UploadId, UploadRecord,
 };
 use s3s::crypto::Checksum as _;
 use s3s::dto;
@@ -131,6 +131,7 @@ pub(super) async fn upload_part(
     let id = caller(&req)?;
     let bucket = bucket_id(&id, &req.input.bucket)?;
     let (algorithm, trailer) = announced_checksums(&req, req.input.checksum_algorithm.as_ref())?;
+    let md5_sent = super::put::content_md5_sent(&req);
     let i = &mut req.input;
     let number = part_number(i.part_number)?;
     let upload = upload_id(&i.upload_id)?;
@@ -141,7 +142,7 @@ pub(super) async fn upload_part(
         .await
         .map_err(store)?;
     let expected = Expected {
-        content_md5: i.content_md5.take(),
+        content_md5: i.content_md5.take().or(md5_sent),
         checksums: header_checksums(
             i.checksum_crc32.take(),
             i.checksum_crc32c.take(),
@@ -262,12 +263,29 @@ pub(super) async fn complete(
     let bucket = bucket_id(&id, &req.input.bucket)?;
     let i = req.input;
     let upload = upload_id(&i.upload_id)?;
-    let record = state
-        .meta
-        .get_upload(&bucket, &i.key, &upload)
-        .await
-        .map_err(store)?;
-    let chosen = i.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+    let chosen = i
+        .multipart_upload
+        .as_ref()
+        .and_then(|m| m.parts.clone())
+        .unwrap_or_default();
+    let record = match state.meta.get_upload(&bucket, &i.key, &upload).await {
+        Ok(r) => r,
+        Err(e) if e.is_not_found(Entity::Upload) => {
+            // A retry of a completion whose response was lost: the upload is gone, but the
+            // object it made is there with exactly these parts. Answer as the first time.
+            return match already_completed(state, &bucket, &i.key, &chosen).await {
+                Some(obj) => Ok(S3Response::new(completed_output(
+                    &i.bucket,
+                    &i.key,
+                    &obj.etag,
+                    &obj.checksums,
+                    obj.checksum_type,
+                ))),
+                None => Err(store(e)),
+            };
+        }
+        Err(e) => return Err(store(e)),
+    };
     if chosen.is_empty() {
         return Err(s3_error!(
             MalformedXML,
@@ -398,16 +416,34 @@ pub(super) async fn complete(
         last_modified_ms: state.clock.now_millis(),
         checksums: checksums.clone(),
         checksum_type,
+        condition: super::put::write_condition(i.if_match.as_ref(), i.if_none_match.as_ref()),
     };
     id.still_authorized(state, None).await?;
     let outcome = state.meta.complete_upload(complete).await.map_err(store)?;
     collect_garbage(state, outcome.garbage).await;
-    let sums = checksum_fields(&checksums);
-    Ok(S3Response::new(dto::CompleteMultipartUploadOutput {
-        bucket: Some(i.bucket.clone()),
-        key: Some(i.key.clone()),
-        e_tag: Some(etag(&final_etag)),
-        location: Some(format!("/{}/{}", i.bucket, i.key)),
+    Ok(S3Response::new(completed_output(
+        &i.bucket,
+        &i.key,
+        &final_etag,
+        &checksums,
+        checksum_type,
+    )))
+}
+
+/// The CompleteMultipartUpload answer for an object with this ETag and these checksums.
+fn completed_output(
+    bucket: &str,
+    key: &str,
+    final_etag: &str,
+    checksums: &Checksums,
+    checksum_type: ChecksumType,
+) -> dto::CompleteMultipartUploadOutput {
+    let sums = checksum_fields(checksums);
+    dto::CompleteMultipartUploadOutput {
+        bucket: Some(bucket.to_owned()),
+        key: Some(key.to_owned()),
+        e_tag: Some(etag(final_etag)),
+        location: Some(format!("/{bucket}/{key}")),
         checksum_type: (!checksums.is_empty()).then(|| s3_checksum_type(checksum_type)),
         checksum_crc32: sums.crc32,
         checksum_crc32c: sums.crc32c,
@@ -415,7 +451,30 @@ pub(super) async fn complete(
         checksum_sha1: sums.sha1,
         checksum_sha256: sums.sha256,
         ..Default::default()
-    }))
+    }
+}
+
+/// The object a completion with exactly these parts (numbers and ETags, in order) already
+/// made at `key`, if that object is still the current one.
+async fn already_completed(
+    state: &S3State,
+    bucket: &BucketId,
+    key: &str,
+    chosen: &[dto::CompletedPart],
+) -> Option<ObjectRecord> {
+    if chosen.is_empty() {
+        return None;
+    }
+    let obj = state.meta.get_object(bucket, key).await.ok()?;
+    let BlobRef::Parts(parts) = &obj.blob else {
+        return None;
+    };
+    let same = parts.len() == chosen.len()
+        && parts.iter().zip(chosen).all(|(p, c)| {
+            c.part_number.and_then(|n| u32::try_from(n).ok()) == Some(p.part_number)
+                && c.e_tag.as_ref().map(|e| unquote(e.value())) == Some(p.etag.as_str())
+        });
+    same.then_some(obj)
 }
 
 pub(super) async fn abort(

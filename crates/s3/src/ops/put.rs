@@ -3,7 +3,7 @@
 
 use mayfly_store::{BlobRef, ChecksumType, ObjectRecord, WriteCondition};
 use s3s::dto::{self, ETagCondition};
-use s3s::{S3Request, S3Response, S3Result, s3_error};
+use s3s::{S3Request, S3Response, S3Result};
 
 use super::{
     announced_checksums, bucket_id, caller, checksum_fields, collect_garbage, etag,
@@ -13,23 +13,54 @@ use crate::body::{Expected, ingest};
 use crate::error::store;
 use crate::state::S3State;
 
+/// The ETags an `If-Match` / `If-None-Match` header names. s3s hands a list such as
+/// `"a", W/"b"` over as one ETag holding everything between the outer quotes; split it again.
+fn etag_list(e: &dto::ETag) -> Vec<String> {
+    e.value()
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The store condition for a write's `If-Match` and `If-None-Match` headers, as R2 documents
+/// them: `If-Match` is `*` (an object must exist) or an ETag list (its ETag must be listed);
+/// `If-None-Match` is `*` (no object may exist) or an ETag list (its ETag must not be listed).
+/// Both together must both hold.
 pub(super) fn write_condition(
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
-) -> S3Result<WriteCondition> {
-    match (if_match, if_none_match) {
-        (None, None) => Ok(WriteCondition::None),
-        (None, Some(ETagCondition::Any)) => Ok(WriteCondition::IfAbsent),
-        (Some(ETagCondition::ETag(e)), None) => {
-            Ok(WriteCondition::IfEtagMatches(e.value().to_owned()))
-        }
-        (None, Some(ETagCondition::ETag(_)))
-        | (Some(ETagCondition::Any), None)
-        | (Some(_), Some(_)) => Err(s3_error!(
-            NotImplemented,
-            "only If-None-Match: * and If-Match: <etag> are supported on writes"
-        )),
+) -> WriteCondition {
+    let matching = if_match.map(|c| match c {
+        ETagCondition::Any => WriteCondition::IfPresent,
+        ETagCondition::ETag(e) => match etag_list(e).as_slice() {
+            [one] => WriteCondition::IfEtagMatches(one.clone()),
+            list => WriteCondition::IfEtagIn(list.to_vec()),
+        },
+    });
+    let not_matching = if_none_match.map(|c| match c {
+        ETagCondition::Any => WriteCondition::IfAbsent,
+        ETagCondition::ETag(e) => WriteCondition::IfEtagNotIn(etag_list(e)),
+    });
+    match (matching, not_matching) {
+        (None, None) => WriteCondition::None,
+        (Some(c), None) | (None, Some(c)) => c,
+        (Some(a), Some(b)) => WriteCondition::All(vec![a, b]),
     }
+}
+
+/// s3s reads an empty `Content-MD5` header as absent; S3 answers InvalidDigest. `Some("")`
+/// when the header was sent empty, so the digest check refuses it.
+pub(super) fn content_md5_sent<T>(req: &S3Request<T>) -> Option<String> {
+    req.headers
+        .get("content-md5")
+        .filter(|v| v.as_bytes().iter().all(u8::is_ascii_whitespace))
+        .map(|_| String::new())
 }
 
 pub(super) async fn put_object(
@@ -39,13 +70,14 @@ pub(super) async fn put_object(
     let id = caller(&req)?;
     let bucket = bucket_id(&id, &req.input.bucket)?;
     let (algorithm, trailer) = announced_checksums(&req, req.input.checksum_algorithm.as_ref())?;
+    let md5_sent = content_md5_sent(&req);
     let i = &mut req.input;
-    let condition = write_condition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
+    let condition = write_condition(i.if_match.as_ref(), i.if_none_match.as_ref());
     // Fail before reading a byte when the bucket is missing.
     state.meta.get_bucket(&bucket).await.map_err(store)?;
 
     let expected = Expected {
-        content_md5: i.content_md5.take(),
+        content_md5: i.content_md5.take().or(md5_sent),
         checksums: header_checksums(
             i.checksum_crc32.take(),
             i.checksum_crc32c.take(),
@@ -108,4 +140,47 @@ pub(super) async fn put_object(
         checksum_sha256: sums.sha256,
         ..Default::default()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(s: &str) -> ETagCondition {
+        ETagCondition::parse_http_header(s.as_bytes()).expect("valid header")
+    }
+
+    #[test]
+    fn write_conditions_follow_r2() {
+        let c = |m: Option<&str>, n: Option<&str>| {
+            write_condition(m.map(cond).as_ref(), n.map(cond).as_ref())
+        };
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(c(None, None), WriteCondition::None);
+        assert_eq!(c(Some("*"), None), WriteCondition::IfPresent);
+        assert_eq!(c(None, Some("*")), WriteCondition::IfAbsent);
+        assert_eq!(
+            c(Some("\"abc\""), None),
+            WriteCondition::IfEtagMatches("abc".into())
+        );
+        assert_eq!(
+            c(Some("abc-2"), None),
+            WriteCondition::IfEtagMatches("abc-2".into())
+        );
+        assert_eq!(
+            c(Some("\"a\", W/\"b\",\"c\""), None),
+            WriteCondition::IfEtagIn(list(&["a", "b", "c"]))
+        );
+        assert_eq!(
+            c(None, Some("\"a\", \"b\"")),
+            WriteCondition::IfEtagNotIn(list(&["a", "b"]))
+        );
+        assert_eq!(
+            c(Some("*"), Some("\"a\"")),
+            WriteCondition::All(vec![
+                WriteCondition::IfPresent,
+                WriteCondition::IfEtagNotIn(list(&["a"]))
+            ])
+        );
+    }
 }

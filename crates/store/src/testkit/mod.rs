@@ -25,11 +25,13 @@ mod blobs;
 mod meta;
 mod multipart;
 mod objects;
+mod sweep;
 
 pub use blobs::*;
 pub use meta::*;
 pub use multipart::*;
 pub use objects::*;
+pub use sweep::*;
 
 /// The stores under test.
 #[derive(Clone)]
@@ -64,6 +66,7 @@ macro_rules! conformance_tests {
             object_delete_returns_blobs_and_is_idempotent,
             object_calls_on_missing_bucket_report_the_bucket,
             object_conditional_puts,
+            object_delete_if_unchanged,
             object_keys_are_stored_and_ordered_byte_exact,
             object_listing_matches_model,
             object_listing_pages_over_many_keys,
@@ -71,6 +74,7 @@ macro_rules! conformance_tests {
             blob_referenced_tracks_records,
             upload_complete_builds_object_from_chosen_parts,
             upload_complete_rejects_bad_parts,
+            upload_complete_honours_write_condition,
             upload_abort_returns_blobs,
             upload_is_bound_to_bucket_and_key,
             parts_replace_and_list_in_pages,
@@ -82,6 +86,7 @@ macro_rules! conformance_tests {
             blob_list_respects_cutoff,
             read_object_spans_parts,
             gc_deletes_only_orphans,
+            lifecycle_sweep_applies_rules_once,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

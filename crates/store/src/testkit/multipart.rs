@@ -8,7 +8,7 @@ use super::{Subject, assert_err, new_bucket, ok, put_key};
 use crate::{
     BlobId, BlobRef, BucketId, ChecksumAlgorithm, ChecksumType, CompleteUpload, CompletedPart,
     Entity, HttpHeaders, ListObjectsQuery, ListPartsQuery, ListUploadsQuery, PartRecord,
-    StoreError, UploadId, UploadRecord,
+    StoreError, UploadId, UploadRecord, WriteCondition,
 };
 
 /// An upload record with some headers and metadata.
@@ -56,7 +56,62 @@ fn completion(u: &UploadRecord, parts: &[&PartRecord]) -> CompleteUpload {
         last_modified_ms: 1_750_000_100_000,
         checksums: BTreeMap::from([(ChecksumAlgorithm::Crc32, format!("x-{}", parts.len()))]),
         checksum_type: ChecksumType::Composite,
+        condition: Default::default(),
     }
+}
+
+/// A completion's write condition is checked against the object it would replace, in the
+/// same transaction: when it fails nothing changes (the object stays, the upload can still be
+/// completed).
+pub async fn upload_complete_honours_write_condition(s: &Subject) {
+    let b = new_bucket(s, 1, "conditional-complete").await;
+    put_key(s, &b, "k").await;
+    let current = ok(s.meta.get_object(&b, "k").await, "current");
+    let u = upload_record(&b, "k");
+    ok(s.meta.create_upload(u.clone()).await, "create upload");
+    let p1 = part_record(1, 100);
+    ok(
+        s.meta.put_part(&b, "k", &u.upload_id, p1.clone()).await,
+        "put part",
+    );
+    let failed = |e: &StoreError| matches!(e, StoreError::PreconditionFailed);
+    for (condition, what) in [
+        (WriteCondition::IfAbsent, "absent"),
+        (WriteCondition::IfEtagMatches("zz".into()), "wrong etag"),
+        (
+            WriteCondition::IfEtagNotIn(vec![current.etag.clone()]),
+            "not in",
+        ),
+    ] {
+        let c = CompleteUpload {
+            condition,
+            ..completion(&u, &[&p1])
+        };
+        assert_err(s.meta.complete_upload(c).await, failed, what);
+        assert_eq!(
+            ok(s.meta.get_object(&b, "k").await, "unchanged"),
+            current,
+            "{what}"
+        );
+        ok(
+            s.meta.get_upload(&b, "k", &u.upload_id).await,
+            "upload kept",
+        );
+    }
+    let done = ok(
+        s.meta
+            .complete_upload(CompleteUpload {
+                condition: WriteCondition::IfEtagIn(vec!["x".into(), current.etag.clone()]),
+                ..completion(&u, &[&p1])
+            })
+            .await,
+        "matching condition",
+    );
+    assert_eq!(done.garbage, current.blob.blob_ids());
+    assert_eq!(
+        ok(s.meta.get_object(&b, "k").await, "completed").etag,
+        done.object.etag
+    );
 }
 
 /// Completion writes the object from the chosen parts (in order, with headers and metadata

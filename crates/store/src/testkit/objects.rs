@@ -226,6 +226,95 @@ pub async fn object_conditional_puts(s: &Subject) {
         failed,
         "no object",
     );
+    // The R2 forms: If-Match `*` or an ETag list, If-None-Match an ETag list, both at once.
+    let cases = [
+        (WriteCondition::IfPresent, false, "present: missing"),
+        (
+            WriteCondition::IfEtagIn(vec!["x".into(), "e2".into()]),
+            false,
+            "in: missing",
+        ),
+        (
+            WriteCondition::IfEtagNotIn(vec!["e2".into()]),
+            true,
+            "not in: missing",
+        ),
+    ];
+    for (i, (condition, writes, what)) in cases.into_iter().enumerate() {
+        let fresh = object_record(&b, &format!("fresh-{i}"), BlobId::random(), 0);
+        let got = s.meta.put_object(fresh, condition).await;
+        assert_eq!(got.is_ok(), writes, "{what}: {got:?}");
+    }
+    let mut o3 = object_record(&b, "k", BlobId::random(), 0);
+    o3.etag = "e3".to_owned();
+    for (condition, what) in [
+        (
+            WriteCondition::IfEtagIn(vec!["x".into(), "e1".into()]),
+            "in: other etags",
+        ),
+        (
+            WriteCondition::IfEtagNotIn(vec!["x".into(), "e2".into()]),
+            "not in: listed",
+        ),
+        (
+            WriteCondition::All(vec![
+                WriteCondition::IfPresent,
+                WriteCondition::IfEtagNotIn(vec!["e2".into()]),
+            ]),
+            "all: one fails",
+        ),
+    ] {
+        assert_err(s.meta.put_object(o3.clone(), condition).await, failed, what);
+    }
+    assert_eq!(ok(s.meta.get_object(&b, "k").await, "still o2"), o2);
+    ok(
+        s.meta
+            .put_object(
+                o3.clone(),
+                WriteCondition::All(vec![
+                    WriteCondition::IfPresent,
+                    WriteCondition::IfEtagIn(vec!["x".into(), "e2".into()]),
+                    WriteCondition::IfEtagNotIn(vec!["e1".into()]),
+                ]),
+            )
+            .await,
+        "all hold",
+    );
+    assert_eq!(ok(s.meta.get_object(&b, "k").await, "now o3"), o3);
+}
+
+/// `delete_object_if` deletes only the object the caller judged: absent is a no-op, a
+/// replaced object (other ETag or time) is refused and kept.
+pub async fn object_delete_if_unchanged(s: &Subject) {
+    let b = new_bucket(s, 1, "delete-if").await;
+    let blob = BlobId::random();
+    let mut o = object_record(&b, "k", blob.clone(), 0);
+    o.etag = "e1".to_owned();
+    o.last_modified_ms = 1_000;
+    ok(
+        s.meta.put_object(o.clone(), WriteCondition::None).await,
+        "put",
+    );
+    let failed = |e: &StoreError| matches!(e, StoreError::PreconditionFailed);
+    assert_err(
+        s.meta.delete_object_if(&b, "k", "e2", 1_000).await,
+        failed,
+        "other etag",
+    );
+    assert_err(
+        s.meta.delete_object_if(&b, "k", "e1", 2_000).await,
+        failed,
+        "rewritten later",
+    );
+    assert_eq!(ok(s.meta.get_object(&b, "k").await, "kept"), o);
+    assert_eq!(
+        ok(s.meta.delete_object_if(&b, "k", "e1", 1_000).await, "same"),
+        vec![blob]
+    );
+    assert!(
+        ok(s.meta.delete_object_if(&b, "k", "e1", 1_000).await, "again").is_empty(),
+        "already gone is a no-op"
+    );
 }
 
 /// Keys that look like paths, escapes, control characters, unicode and 1024 bytes are stored,
