@@ -467,3 +467,51 @@ async fn a_misconfigured_audience_is_an_internal_error_not_the_callers() {
         json!({"code": 10001, "message": "Internal error"})
     );
 }
+
+/// Mints with prefixes (or exact keys) of `len` bytes in all, in entries of up to 1000 bytes.
+async fn mint_with_path(h: &Harness, field: &str, len: usize) -> Answer {
+    let paths: Vec<String> = (0..len.div_ceil(1000))
+        .map(|i| format!("{i}").repeat((len - i * 1000).min(1000)))
+        .collect();
+    let body = seed_body(&h.admin.id, "example-bucket", json!({ field: paths }));
+    h.admin_call(Method::POST, &path(), Some(&body)).await
+}
+
+#[tokio::test]
+async fn regression_12_the_largest_issued_session_token_is_4096_bytes_and_one_byte_more_is_refused_at_its_field()
+ {
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "example-bucket").await;
+    for field in ["prefixes", "objects"] {
+        // The largest path that still mints, found by bisection over the real endpoint.
+        let (mut fits, mut too_big) = (1usize, 8000usize);
+        assert_eq!(mint_with_path(&h, field, fits).await.status, 200);
+        mint_with_path(&h, field, too_big)
+            .await
+            .assert_error(400, 10040);
+        while too_big - fits > 1 {
+            let mid = (fits + too_big) / 2;
+            if mint_with_path(&h, field, mid).await.status == 200 {
+                fits = mid;
+            } else {
+                too_big = mid;
+            }
+        }
+        let largest = mint_with_path(&h, field, fits).await;
+        let token = largest.ok()["sessionToken"].as_str().unwrap().len();
+        assert!(
+            (4092..=4096).contains(&token),
+            "{field}: the largest accepted token is {token} bytes"
+        );
+        verify(largest.ok(), &h.admin);
+        let refused = mint_with_path(&h, field, fits + 1).await;
+        refused.assert_error(400, 10040);
+        assert_eq!(refused.pointer(), Some(format!("/{field}").as_str()));
+        assert_eq!(
+            refused.body["errors"][0]["message"],
+            json!(format!(
+                "{field}: the path scope makes the session token longer than 4096 bytes"
+            ))
+        );
+    }
+}

@@ -37,6 +37,8 @@ pub enum Class {
     Parent,
     /// 13. error oracles.
     Oracle,
+    /// 14. tokens and credentials raising themselves through the management API (issue 12).
+    ApiEscalation,
 }
 
 impl Class {
@@ -56,11 +58,12 @@ impl Class {
             Class::MixUp => "11 mix-ups",
             Class::Parent => "12 parent",
             Class::Oracle => "13 oracles",
+            Class::ApiEscalation => "14 api-escalation",
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 13] = [
+    pub const ALL: [Class; 14] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -74,6 +77,7 @@ impl Class {
         Class::MixUp,
         Class::Parent,
         Class::Oracle,
+        Class::ApiEscalation,
     ];
 }
 

@@ -111,6 +111,8 @@ fn run_suite(mut w: World, target: &str) {
     attack::mixup::run(&mut w, &fx);
     attack::parent::run(&mut w, &fx);
     attack::oracle::run(&mut w, &fx);
+    // issue 12, sec-api: escalation through the management API.
+    attack::escalation::run(&mut w, &fx);
     let connections = w.srv.connections();
     w.srv.stop();
     attack::logs::run(&mut w);

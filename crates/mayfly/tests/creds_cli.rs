@@ -516,3 +516,25 @@ fn every_command_help_has_an_example() {
         assert!(inspect.contains(want), "inspect --help lacks {want:?}");
     }
 }
+
+#[test]
+fn regression_12_local_mint_refuses_a_scope_too_large_to_issue() {
+    // Four 1000-byte prefixes: within the per-path limits, but the token would pass 4096 bytes.
+    let long: Vec<String> = (0..4).map(|i| format!("{i}").repeat(1000)).collect();
+    let mut extra = Vec::new();
+    for p in &long {
+        extra.extend(["--prefix", p.as_str()]);
+    }
+    let refused = mint_vector(&extra);
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains(
+            "invalid prefixes: the path scope makes the session token longer than 4096 bytes"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    // One of them fits.
+    let ok = mint_vector(&extra[..2]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}

@@ -5,6 +5,8 @@ pub(crate) mod binding;
 pub(crate) mod copy;
 pub(crate) mod dots;
 pub(crate) mod encoding;
+// issue 12, sec-api: tokens and credentials never raise themselves through the API.
+pub(crate) mod escalation;
 pub(crate) mod expiry;
 pub(crate) mod listing;
 pub(crate) mod logs;
