@@ -1,6 +1,6 @@
 //! The management permission matrix (`mayfly_core::management_testing::MATRIX`, the table
 //! core's decisions are tested against) replayed through the router: every caller permission
-//! (with and without a bucket list) × every management action, each cell on a fresh store.
+//! (with and without a bucket list) × every management action, each row on a fresh store.
 //! "Allowed" means a 2xx answer that did what was asked; "denied" means exactly 403/10000.
 //! Anything else (a 404 that leaks existence, a 5xx) fails the cell.
 
@@ -125,21 +125,32 @@ async fn attempt(h: &Harness, me: &Token, other: &Token, case: Case) -> Outcome 
 async fn the_management_matrix_holds_over_http() {
     let mut cells = 0;
     for (case, allowed) in MATRIX {
-        for ((perm, limited), expect) in CALLERS.iter().zip(allowed) {
-            let h = Harness::new().await;
-            h.bucket(ACCOUNT, OWN_BUCKET).await;
-            h.bucket(ACCOUNT, OTHER_BUCKET).await;
+        // One store per row, every caller with a token of its own. Refusals run first, so an
+        // allowed cell that changes shared state (deletes the bucket, revokes `other`) runs
+        // after every refusal of its row: a refusal is never explained by a missing target.
+        let h = Harness::new().await;
+        h.bucket(ACCOUNT, OWN_BUCKET).await;
+        h.bucket(ACCOUNT, OTHER_BUCKET).await;
+        let other = h.token(ACCOUNT, Permission::ObjectReadOnly, None).await;
+        let mut columns = Vec::new();
+        for (perm, limited) in CALLERS {
             let me = h
-                .token(ACCOUNT, *perm, limited.then_some(&[OWN_BUCKET][..]))
+                .token(ACCOUNT, perm, limited.then_some(&[OWN_BUCKET][..]))
                 .await;
-            let other = h.token(ACCOUNT, Permission::ObjectReadOnly, None).await;
+            columns.push((perm, limited, me));
+        }
+        let mut order: Vec<usize> = (0..CALLERS.len()).collect();
+        order.sort_by_key(|&i| allowed[i]);
+        for i in order {
+            let (perm, limited, me) = &columns[i];
+            let expect = allowed[i];
             let cell = format!("{case:?} by {perm} (limited: {limited})");
-            match attempt(&h, &me, &other, *case).await {
-                Outcome::Listed(shown) => assert_eq!(shown, *expect, "{cell}"),
+            match attempt(&h, me, &other, *case).await {
+                Outcome::Listed(shown) => assert_eq!(shown, expect, "{cell}"),
                 Outcome::Status(answer) if matches!(case, Case::ShowBucket { .. }) => {
                     panic!("{cell}: listing refused: {}", answer.body)
                 }
-                Outcome::Status(answer) if *expect => {
+                Outcome::Status(answer) if expect => {
                     assert!(answer.status.is_success(), "{cell}: {}", answer.body);
                     answer.ok();
                 }
