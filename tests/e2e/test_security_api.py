@@ -105,3 +105,70 @@ def test_bucket_limited_token_lists_only_its_bucket_and_no_cursor_names_another(
                 assert not any(o in c for o in others), (direction, c)
     finally:
         limited.close()
+
+
+def test_actions_through_the_api_with_the_sdks_extra_body(server, cf, bucket):
+    """Issue 15 item 1 (a Mayfly extension): `actions` through `extra_body`, carried in the token
+    as local signing carries it, and enforced by S3."""
+    from jwt_util import decode_session_token
+
+    admin_s3 = boto3.client(
+        "s3", endpoint_url=server.s3_url, region_name="auto",
+        aws_access_key_id=server.access_key_id, aws_secret_access_key=server.secret_access_key,
+    )
+    admin_s3.put_object(Bucket=bucket, Key="data/a.txt", Body=b"readable")
+    creds = cf.r2.temporary_credentials.create(
+        account_id=server.account_id, bucket=bucket, parent_access_key_id=server.access_key_id,
+        permission="object-read-write", ttl_seconds=900, prefixes=["data/"],
+        extra_body={"actions": ["GetObject", "HeadObject"]},
+    )
+    _, _, claims = decode_session_token(creds.session_token)
+    assert claims["actions"] == ["GetObject", "HeadObject"]
+    assert list(claims) == ["bucket", "scope", "actions", "paths", "sub", "iss", "aud", "iat", "exp"]
+    s3 = boto3.client(
+        "s3", endpoint_url=server.s3_url, region_name="auto",
+        aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token, config=Config(retries={"max_attempts": 1}),
+    )
+    assert s3.get_object(Bucket=bucket, Key="data/a.txt")["Body"].read() == b"readable"
+    s3.head_object(Bucket=bucket, Key="data/a.txt")
+    # object-read-write, but PutObject and ListObjectsV2 are not among the actions.
+    for call in (
+        lambda: s3.put_object(Bucket=bucket, Key="data/b.txt", Body=b"x"),
+        lambda: s3.list_objects_v2(Bucket=bucket, Prefix="data/"),
+    ):
+        with pytest.raises(s3.exceptions.ClientError) as denied:
+            call()
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+    with pytest.raises(cloudflare.BadRequestError) as refused:
+        cf.r2.temporary_credentials.create(
+            account_id=server.account_id, bucket=bucket, parent_access_key_id=server.access_key_id,
+            permission="object-read-only", ttl_seconds=900,
+            extra_body={"actions": ["GetObject", "ListBuckets"]},
+        )
+    error = refused.value.body["errors"][0]
+    assert error["code"] == 10040
+    assert error["source"]["pointer"] == "/actions/1"
+
+
+def test_creds_mint_action_works_remotely(server, bucket):
+    """`mayfly creds mint --action` against the API (issue 15 item 1): the same `actions` claim
+    a local mint writes; an unknown name is refused before anything is sent."""
+    import json
+
+    from conftest import run_mayfly
+    from jwt_util import decode_session_token
+
+    env = {"CLOUDFLARE_BASE_URL": server.api_url, "CLOUDFLARE_API_TOKEN": server.api_token,
+           "CLOUDFLARE_ACCOUNT_ID": server.account_id}
+    out = run_mayfly("creds", "mint", "--format", "json", "--bucket", bucket, "--permission",
+                     "object-read-write", "--parent-key-id", server.access_key_id,
+                     "--action", "PutObject", "--action", "GetObject", env=env)
+    assert out.returncode == 0, out.stderr
+    _, _, claims = decode_session_token(json.loads(out.stdout)["sessionToken"])
+    assert claims["actions"] == ["PutObject", "GetObject"]
+    bad = run_mayfly("creds", "mint", "--bucket", bucket, "--permission", "object-read-only",
+                     "--parent-key-id", server.access_key_id, "--action", "GetObjects", env=env)
+    assert bad.returncode == 1
+    assert 'unknown --action "GetObjects"' in bad.stderr

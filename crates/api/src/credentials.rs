@@ -6,7 +6,10 @@
 //! 2. the body (all of it, path scope included, before any lookup): `bucket`,
 //!    `parentAccessKeyId`, `permission`, `ttlSeconds` (a number: `3600.0`
 //!    is fine; non-integral, <= 0, > 604800 or a string is 400 at `/ttlSeconds`; absent is 900),
-//!    optional `objects` and `prefixes`; unknown fields and wrong types are 400 at their pointer;
+//!    optional `objects` and `prefixes`, and (a Mayfly extension: Cloudflare's API does not take
+//!    it yet) `actions`, S3 action names of the local-signing format, unknown names 400 at
+//!    `/actions/N`, carried in the token exactly as a locally signed one carries them;
+//!    unknown fields and wrong types are 400 at their pointer;
 //! 3. `mayfly_core::authorize_mint`, which decides, in this order: the caller is the parent
 //!    itself, or holds `admin-read-write` (403); the parent exists in this account and is
 //!    active (400 at `/parentAccessKeyId`: the same answer for unknown, revoked, expired and
@@ -21,7 +24,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use mayfly_core::{
-    AccessKeyId, BucketName, Claims, MAX_TTL_SECS, MintRequest, PathScope, Permission,
+    AccessKeyId, BucketName, Claims, MAX_TTL_SECS, MintRequest, PathScope, Permission, S3Action,
     authorize_mint, mint,
 };
 use mayfly_store::{BucketId, Entity, StoreError, TokenRecord};
@@ -44,6 +47,39 @@ struct TempCredsRequest {
     ttl_secs: u64,
     objects: Vec<String>,
     prefixes: Vec<String>,
+    actions: Vec<S3Action>,
+}
+
+/// Most entries `actions` may hold (each of Cloudflare's 16 names, a few times over at most).
+const MAX_ACTIONS: usize = 64;
+
+/// `actions` (Mayfly extension; Cloudflare takes it only in locally signed tokens): S3 action
+/// names exactly as the local-signing format spells them, kept in the order given, as that
+/// format does. An unknown name is a 400 at its own index.
+fn parse_actions(body: &mut Fields) -> Result<Vec<S3Action>, ApiError> {
+    let Some(names) = body.optional_str_list("actions")? else {
+        return Ok(Vec::new());
+    };
+    if names.len() > MAX_ACTIONS {
+        return Err(RequestError::field("/actions", "must list at most 64 actions").into());
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            S3Action::parse(name).ok_or_else(|| {
+                RequestError::field(
+                    format!("/actions/{i}"),
+                    "is not an S3 action of the R2 token format (HeadObject, GetObject, \
+                     GetBucketLocation, ListObjectsV1, ListObjectsV2, ListMultipartUploads, \
+                     ListParts, PutObject, DeleteObject, DeleteObjects, CopyObject, \
+                     CreateMultipartUpload, UploadPart, UploadPartCopy, AbortMultipartUpload, \
+                     CompleteMultipartUpload)",
+                )
+                .into()
+            })
+        })
+        .collect()
 }
 
 /// The result (OpenAPI `r2_temp_access_creds_response`). Holds secrets: built only to be
@@ -101,6 +137,7 @@ impl TempCredsRequest {
         let ttl_secs = parse_ttl(&mut body)?;
         let objects = body.optional_str_list("objects")?.unwrap_or_default();
         let prefixes = body.optional_str_list("prefixes")?.unwrap_or_default();
+        let actions = parse_actions(&mut body)?;
         body.finish()?;
         // Validate the scope with the rest of the input, before any lookup: a bad prefix is a
         // 400 whatever the bucket or parent (minting re-checks it through the claims builder).
@@ -112,6 +149,7 @@ impl TempCredsRequest {
             ttl_secs,
             objects,
             prefixes,
+            actions,
         })
     }
 }
@@ -154,6 +192,7 @@ pub(crate) async fn create(
     )
     .prefixes(request.prefixes.clone())
     .objects(request.objects.clone())
+    .actions(request.actions.clone())
     .issued_at(now)
     .ttl_secs(request.ttl_secs)
     .build()
@@ -192,6 +231,7 @@ pub(crate) async fn create(
         bucket = %claims.bucket(),
         parent = %claims.issuer(),
         permission = %claims.permission(),
+        actions = claims.actions().len(),
         exp = claims.expires_at(),
         "temporary credential minted"
     );

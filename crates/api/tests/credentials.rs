@@ -350,11 +350,30 @@ async fn bad_input_table_is_all_4xx_envelopes() {
             10040,
             Some("/prefixes"),
         ),
+        // `actions` (Mayfly extension): S3 names of the token format, case-sensitive.
         (
-            base(json!({"actions": ["GetObject"]})),
+            base(json!({"actions": ["GetObject", "getobject"]})),
+            400,
+            10040,
+            Some("/actions/1"),
+        ),
+        (
+            base(json!({"actions": ["ListObjects"]})),
+            400,
+            10040,
+            Some("/actions/0"),
+        ),
+        (
+            base(json!({"actions": "GetObject"})),
             400,
             10040,
             Some("/actions"),
+        ),
+        (
+            base(json!({"actions": ["GetObject", 7]})),
+            400,
+            10040,
+            Some("/actions/1"),
         ),
         (
             base(json!({"unknownField": true})),
@@ -514,4 +533,50 @@ async fn regression_12_the_largest_issued_session_token_is_4096_bytes_and_one_by
             ))
         );
     }
+}
+
+#[tokio::test]
+async fn issue_15_actions_are_carried_in_the_token_exactly_as_local_signing_does() {
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "example-bucket").await;
+    let body = seed_body(
+        &h.admin.id,
+        "example-bucket",
+        json!({"actions": ["HeadObject", "GetObject"], "prefixes": ["data/"]}),
+    );
+    let minted = h.admin_call(Method::POST, &path(), Some(&body)).await;
+    let claims = verify(minted.ok(), &h.admin);
+    assert_eq!(
+        claims.actions(),
+        [
+            mayfly_core::S3Action::HeadObject,
+            mayfly_core::S3Action::GetObject
+        ]
+    );
+    // Byte for byte what the local-signing format makes of the same claims.
+    let local = mayfly_core::Claims::builder(
+        bucket_name("example-bucket"),
+        Permission::ObjectReadWrite,
+        account(),
+        AccessKeyId::parse(&h.admin.id).unwrap(),
+        AUDIENCE,
+    )
+    .actions(vec![
+        mayfly_core::S3Action::HeadObject,
+        mayfly_core::S3Action::GetObject,
+    ])
+    .prefixes(vec!["data/".into()])
+    .issued_at(NOW)
+    .ttl_secs(3600)
+    .build()
+    .unwrap();
+    let local = mayfly_core::mint(&local, &SecretAccessKey::from_token_value(&h.admin.value));
+    assert_eq!(
+        minted.ok()["sessionToken"],
+        json!(local.session_token.expose_secret())
+    );
+    // An empty list narrows nothing and is omitted, as the local-signing helper does.
+    let body = seed_body(&h.admin.id, "example-bucket", json!({"actions": []}));
+    let minted = h.admin_call(Method::POST, &path(), Some(&body)).await;
+    assert!(verify(minted.ok(), &h.admin).actions().is_empty());
 }

@@ -219,8 +219,9 @@ fn local_mint_refuses_missing_or_bad_inputs_clearly() {
     let too_long = mayfly(&long, &[("MAYFLY_PARENT_SECRET", PARENT_SECRET)], None);
     assert_eq!(too_long.status.code(), Some(1));
     assert!(stderr(&too_long).contains("ttlSeconds"));
-    // --action and --issued-at only make sense offline: a usage error (2).
-    let remote_action = mayfly(
+    // --issued-at only makes sense offline: a usage error (2). (--action works remotely too,
+    // through the API's `actions` extension.)
+    let remote_issued_at = mayfly(
         &[
             "creds",
             "mint",
@@ -230,13 +231,13 @@ fn local_mint_refuses_missing_or_bad_inputs_clearly() {
             "object-read-only",
             "--parent-key-id",
             PARENT_ID,
-            "--action",
-            "GetObject",
+            "--issued-at",
+            "1750000000",
         ],
         &[],
         None,
     );
-    assert_eq!(remote_action.status.code(), Some(2));
+    assert_eq!(remote_issued_at.status.code(), Some(2));
 }
 
 fn now() -> u64 {

@@ -427,14 +427,28 @@ pub(crate) fn run(w: &mut World, _fx: &Fx) {
         ),
     );
     expect(w, "short-lived admin extends its own expiry", 400, &r);
+    // Leaving `expires_on` out does not clear it: an absent expiry inherits the caller's.
     let r = call(
         w,
         &short.value,
         "PUT",
         &own,
-        Some(&json!({"name": "x", "permission": "admin-read-write"})),
+        Some(&json!({"name": "esc-short", "permission": "admin-read-write"})),
     );
-    expect(w, "short-lived admin clears its own expiry", 400, &r);
+    expect(
+        w,
+        "short-lived admin updates itself without expires_on",
+        200,
+        &r,
+    );
+    let kept = json_of(&r)["result"]["expires_on"].clone();
+    w.tally.record_check(
+        C,
+        AuthPath::Signed,
+        "an update without expires_on keeps the caller's expiry (never clears it)",
+        kept == json!("2100-01-01T00:00:00Z"),
+        &format!("expires_on {kept}"),
+    );
     let r = call(
         w,
         &short.value,
