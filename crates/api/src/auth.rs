@@ -1,4 +1,5 @@
-//! Who is calling: bearer-token authentication and the permission checks handlers ask for.
+//! Who is calling: bearer-token authentication. What the caller may do is decided in
+//! `mayfly_core` (`authorize_mint`, `authorize_token_admin`, `authorize_bucket_admin`).
 //!
 //! A request carries `Authorization: Bearer <token value>`. The value itself is never stored
 //! or logged: it is hashed (lowercase hex SHA-256, which is also the token's S3 secret) and the
@@ -9,12 +10,12 @@
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use mayfly_core::{Access, AccountId, BucketName, SecretAccessKey, TokenRights};
+use mayfly_core::{AccountId, ApiToken, SecretAccessKey, TokenRights};
 use mayfly_store::{Entity, StoreError, TokenRecord, TokenStatus};
 use serde::de::DeserializeOwned;
 
 use crate::ApiState;
-use crate::error::{ApiError, AuthError, Forbidden, RequestError};
+use crate::error::{ApiError, AuthError, RequestError};
 
 /// Longest bearer value accepted; Cloudflare's are 40 characters.
 const MAX_TOKEN_LEN: usize = 512;
@@ -76,41 +77,33 @@ impl Caller {
         &self.token
     }
 
-    /// Parses the path's account id and checks it is the caller's account.
-    /// A malformed id is 400/7003 (Cloudflare's "could not route"); another account is 403.
-    pub(crate) fn account(&self, raw: &str, path: &str) -> Result<AccountId, ApiError> {
-        let account = AccountId::parse(raw).map_err(|_| RequestError::BadIdentifier {
+    /// The caller as core's decisions see it. The extractor only lets usable tokens through,
+    /// so it is active.
+    pub(crate) fn api_token(&self) -> ApiToken {
+        api_token(&self.token, true)
+    }
+}
+
+/// Parses the path's account id: a malformed id is 400/7003 (Cloudflare's "could not route").
+/// Whether the caller may act on that account is core's decision, asked by every handler.
+pub(crate) fn parse_account(raw: &str, path: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(raw).map_err(|_| {
+        RequestError::BadIdentifier {
             path: path.to_owned(),
-        })?;
-        if account != self.token.account {
-            return Err(AuthError::WrongAccount.into());
         }
-        Ok(account)
-    }
+        .into()
+    })
+}
 
-    /// The caller's rights, in core's terms.
-    pub(crate) fn rights(&self) -> TokenRights {
-        TokenRights::new(
-            self.token.account.clone(),
-            self.token.permission,
-            self.token.buckets.clone(),
-            true,
-        )
-    }
-
-    /// Refuses unless the caller's permission grants `access`.
-    pub(crate) fn require(&self, access: Access, reason: &'static str) -> Result<(), Forbidden> {
-        if self.token.permission.allows(access) {
-            Ok(())
-        } else {
-            Err(Forbidden::because(reason))
-        }
-    }
-
-    /// Whether the caller may see this bucket at all (object-level tokens: only their list).
-    pub(crate) fn sees_bucket(&self, bucket: &BucketName) -> bool {
-        self.rights().covers_bucket(bucket)
-    }
+/// A stored token in core's terms; `active` is whether it is usable now (see [`is_usable`]).
+pub(crate) fn api_token(token: &TokenRecord, active: bool) -> ApiToken {
+    let rights = TokenRights::new(
+        token.account.clone(),
+        token.permission,
+        token.buckets.clone(),
+        active,
+    );
+    ApiToken::new(token.id.clone(), rights, token.expires_at)
 }
 
 /// `axum::extract::Path` whose rejection is an envelope (400/7003) instead of plain text.

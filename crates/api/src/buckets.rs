@@ -1,12 +1,13 @@
 //! `/accounts/{account_id}/r2/buckets[/{bucket_name}]`: list, create, get, patch, delete.
 //!
-//! Permissions (D, following Cloudflare's permission groups):
+//! Permissions (D, following Cloudflare's permission groups), decided by
+//! `mayfly_core::authorize_bucket_admin`:
 //! - create, delete and patch need `admin-read-write`;
 //! - get needs a token that covers the bucket: any admin token, or an object-level token whose
 //!   bucket list includes it (or that has no list);
 //! - list is open to every token but shows only the buckets it covers, so an object-level token
-//!   sees exactly its own buckets (pages may then hold fewer than `per_page` entries; the
-//!   cursor still continues correctly).
+//!   sees exactly its own buckets. Filtering happens before paging, so pages hold up to
+//!   `per_page` visible buckets and a cursor never names a bucket outside the caller's rights.
 //!
 //! A name the caller may not see is refused with 403 before existence is looked up, so the
 //! answer never tells whether someone else's bucket exists.
@@ -17,17 +18,17 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use mayfly_core::{Access, BucketName};
+use mayfly_core::{BucketAction, BucketName, authorize_bucket_admin};
 use mayfly_store::{
     BucketId, BucketOrder, BucketRecord, Jurisdiction, ListBucketsQuery, SortDirection,
 };
 use serde::Serialize;
 
 use crate::ApiState;
-use crate::auth::{ApiPath, Caller};
+use crate::auth::{ApiPath, Caller, parse_account};
 use crate::body::{JsonBody, QueryParams};
 use crate::envelope::{ResultInfo, ok, ok_list};
-use crate::error::{ApiError, Conflict, Forbidden, NotFound, RequestError};
+use crate::error::{ApiError, Conflict, NotFound, RequestError};
 use crate::time::rfc3339_millis;
 
 /// Location hints R2 accepts (OpenAPI `r2_bucket_location`), lowercase on the wire.
@@ -151,7 +152,16 @@ fn list_query(query: &QueryParams) -> Result<ListBucketsQuery, ApiError> {
     })
 }
 
+/// Store pages fetched while filling one visible page: the most buckets one store call returns.
+const SCAN_BATCH: usize = 1000;
+
 /// `GET /accounts/{account_id}/r2/buckets`.
+///
+/// Filtering happens before paging: the store is walked in the requested order, buckets the
+/// caller may not see (or of another jurisdiction than asked) are dropped, and the page and its
+/// cursor are cut from what is left. So a page holds up to `per_page` visible buckets, the
+/// cursor always names a bucket the caller sees (the last one shown), and an object-level
+/// token's listing never hints at another bucket's name.
 pub(crate) async fn list(
     State(state): State<ApiState>,
     caller: Caller,
@@ -160,20 +170,35 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
+    let account = parse_account(&account, uri.path())?;
     let query = list_query(&QueryParams::parse(raw.as_deref())?)?;
     let jurisdiction = jurisdiction_header(&headers)?;
-    let page = state.store.list_buckets(&account, &query).await?;
-    let buckets = page
-        .buckets
-        .iter()
-        .filter(|b| caller.sees_bucket(&b.name))
-        .filter(|b| jurisdiction.is_none_or(|j| j == b.jurisdiction))
-        .map(BucketJson::from)
-        .collect();
+    let me = caller.api_token();
+    authorize_bucket_admin(&me, &account, BucketAction::List)?;
+    let wanted = query.per_page.saturating_add(1);
+    let mut scan = ListBucketsQuery {
+        per_page: SCAN_BATCH,
+        ..query.clone()
+    };
+    let mut visible: Vec<BucketRecord> = Vec::new();
+    loop {
+        let batch = state.store.list_buckets(&account, &scan).await?;
+        visible.extend(batch.buckets.into_iter().filter(|b| {
+            authorize_bucket_admin(&me, &account, BucketAction::Show(&b.name)).is_ok()
+                && jurisdiction.is_none_or(|j| j == b.jurisdiction)
+        }));
+        match batch.cursor {
+            Some(next) if visible.len() < wanted => scan.cursor = Some(next),
+            Some(_) | None => break,
+        }
+    }
+    visible.truncate(wanted);
+    let page = mayfly_store::bucket_page::page(visible, &query);
+    let buckets: Vec<BucketJson> = page.buckets.iter().map(BucketJson::from).collect();
     let info = ResultInfo {
         cursor: page.cursor,
         per_page: query.per_page as u64,
+        count: Some(buckets.len() as u64),
         ..ResultInfo::default()
     };
     Ok(ok_list(BucketList { buckets }, info))
@@ -189,13 +214,10 @@ pub(crate) async fn create(
     headers: HeaderMap,
     JsonBody(mut body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
-    caller.require(
-        Access::AccountWrite,
-        "creating buckets needs admin-read-write",
-    )?;
+    let account = parse_account(&account, uri.path())?;
     let jurisdiction = jurisdiction_header(&headers)?.unwrap_or_default();
     let name = parse_name(&body.required_str("name")?, Some("/name"))?;
+    authorize_bucket_admin(&caller.api_token(), &account, BucketAction::Create(&name))?;
     let location = match body.optional_str("locationHint")? {
         None => DEFAULT_LOCATION.to_owned(),
         Some(hint) => {
@@ -233,24 +255,20 @@ pub(crate) async fn create(
     Ok(ok(BucketJson::from(&record)))
 }
 
-/// Loads a bucket the caller may see, honouring `cf-r2-jurisdiction`.
+/// Loads a bucket once core allowed `action` (read, edit or delete) on it, honouring
+/// `cf-r2-jurisdiction`. A name the caller may not touch is refused before existence is
+/// looked up.
 pub(crate) async fn visible_bucket(
     state: &ApiState,
     caller: &Caller,
-    account: &str,
-    name: &str,
+    (account, name): (&str, &str),
     uri: &Uri,
     headers: &HeaderMap,
+    action: fn(&BucketName) -> BucketAction<'_>,
 ) -> Result<BucketRecord, ApiError> {
-    let account = caller.account(account, uri.path())?;
+    let account = parse_account(account, uri.path())?;
     let name = parse_name(name, None)?;
-    caller.require(
-        Access::BucketRead,
-        "reading a bucket needs a bucket-level permission",
-    )?;
-    if !caller.sees_bucket(&name) {
-        return Err(Forbidden::because("bucket outside the token's bucket list").into());
-    }
+    authorize_bucket_admin(&caller.api_token(), &account, action(&name))?;
     let jurisdiction = jurisdiction_header(headers)?;
     let record = state
         .store
@@ -270,7 +288,10 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    let record = visible_bucket(&state, &caller, (&account, &name), &uri, &headers, |b| {
+        BucketAction::Read(b)
+    })
+    .await?;
     Ok(ok(BucketJson::from(&record)))
 }
 
@@ -283,11 +304,10 @@ pub(crate) async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(
-        Access::ConfigWrite,
-        "deleting buckets needs admin-read-write",
-    )?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    let record = visible_bucket(&state, &caller, (&account, &name), &uri, &headers, |b| {
+        BucketAction::Delete(b)
+    })
+    .await?;
     state.store.delete_bucket(&record.bucket_id()).await?;
     tracing::info!(account = %record.account, bucket = %record.name, "bucket deleted");
     Ok(ok(Empty {}))
@@ -304,10 +324,6 @@ pub(crate) async fn patch(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     const NAME: &str = "cf-r2-storage-class";
-    caller.require(
-        Access::ConfigWrite,
-        "editing buckets needs admin-read-write",
-    )?;
     let wanted = headers
         .get(NAME)
         .and_then(|v| v.to_str().ok())
@@ -316,7 +332,10 @@ pub(crate) async fn patch(
             name: NAME,
             expected: "Standard, InfrequentAccess",
         })?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    let record = visible_bucket(&state, &caller, (&account, &name), &uri, &headers, |b| {
+        BucketAction::Edit(b)
+    })
+    .await?;
     let current = BucketJson::from(&record);
     if current.storage_class != wanted {
         return Err(Conflict::Other("changing a bucket's storage class is not supported").into());

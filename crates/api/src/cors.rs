@@ -14,7 +14,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use mayfly_core::Access;
+use mayfly_core::{Access, BucketAction};
 use mayfly_store::cors::{CorsConfig, CorsField, CorsRule, CorsRuleInput, InvalidCors};
 use mayfly_store::{BucketConfigKind, BucketRecord, Entity, StoreError};
 use serde::Serialize;
@@ -157,8 +157,17 @@ async fn configurable_bucket(
     headers: &HeaderMap,
     access: Access,
 ) -> Result<BucketRecord, ApiError> {
-    caller.require(access, "bucket CORS rules need an admin permission")?;
-    visible_bucket(state, caller, account, name, uri, headers).await
+    if access == Access::ConfigWrite {
+        visible_bucket(state, caller, (account, name), uri, headers, |b| {
+            BucketAction::Edit(b)
+        })
+        .await
+    } else {
+        visible_bucket(state, caller, (account, name), uri, headers, |b| {
+            BucketAction::ReadConfig(b)
+        })
+        .await
+    }
 }
 
 /// `GET .../cors`: the rules, or 404 (10059) when the bucket has none.

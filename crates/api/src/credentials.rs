@@ -6,12 +6,17 @@
 //! 2. the body (all of it, path scope included, before any lookup): `bucket`,
 //!    `parentAccessKeyId`, `permission`, `ttlSeconds` (a number: `3600.0`
 //!    is fine; non-integral, <= 0, > 604800 or a string is 400 at `/ttlSeconds`; absent is 900),
-//!    optional `objects` and `prefixes`; unknown fields and wrong types are 400 at their pointer;
-//! 3. the caller is the parent itself, or holds `admin-read-write` (403);
-//! 4. the parent exists in this account and is active (400 at `/parentAccessKeyId`: the same
-//!    answer for unknown, revoked, expired and foreign tokens);
-//! 5. the parent covers the bucket and the requested permission (403);
-//! 6. the bucket exists (404, 10006).
+//!    optional `objects` and `prefixes`, and (a Mayfly extension: Cloudflare's API does not take
+//!    it yet) `actions`, S3 action names of the local-signing format, unknown names 400 at
+//!    `/actions/N`, carried in the token exactly as a locally signed one carries them;
+//!    unknown fields and wrong types are 400 at their pointer;
+//! 3. `mayfly_core::authorize_mint`, which decides, in this order: the caller is the parent
+//!    itself, or holds `admin-read-write` (403); the parent exists in this account and is
+//!    active (400 at `/parentAccessKeyId`: the same answer for unknown, revoked, expired and
+//!    foreign tokens); the parent covers the bucket and the requested permission (403);
+//! 4. the bucket exists (404, 10006), asked only once the mint is allowed;
+//! 5. the claims builder, which refuses a path scope whose session token would be longer
+//!    than `mayfly_core::MAX_ISSUED_SESSION_TOKEN_LEN` (400 at `/prefixes` or `/objects`).
 //!
 //! Minting has no side effect, so a replayed request (the SDKs retry) simply mints again.
 
@@ -19,15 +24,16 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use mayfly_core::{
-    AccessKeyId, BucketName, Claims, MAX_TTL_SECS, PathScope, Permission, TokenRights, mint,
+    AccessKeyId, BucketName, Claims, MAX_TTL_SECS, MintRequest, PathScope, Permission, S3Action,
+    authorize_mint, mint,
 };
 use mayfly_store::{BucketId, Entity, StoreError, TokenRecord};
 use serde::Serialize;
 
 use crate::ApiState;
-use crate::auth::{ApiPath, Caller, is_usable};
+use crate::auth::{ApiPath, Caller, api_token, is_usable, parse_account};
 use crate::body::{Fields, JsonBody};
-use crate::error::{ApiError, Forbidden, Internal, RequestError};
+use crate::error::{ApiError, Internal, RequestError};
 
 /// Lifetime when `ttlSeconds` is absent (the OpenAPI default).
 const DEFAULT_TTL_SECS: u64 = 900;
@@ -41,6 +47,39 @@ struct TempCredsRequest {
     ttl_secs: u64,
     objects: Vec<String>,
     prefixes: Vec<String>,
+    actions: Vec<S3Action>,
+}
+
+/// Most entries `actions` may hold (each of Cloudflare's 16 names, a few times over at most).
+const MAX_ACTIONS: usize = 64;
+
+/// `actions` (Mayfly extension; Cloudflare takes it only in locally signed tokens): S3 action
+/// names exactly as the local-signing format spells them, kept in the order given, as that
+/// format does. An unknown name is a 400 at its own index.
+fn parse_actions(body: &mut Fields) -> Result<Vec<S3Action>, ApiError> {
+    let Some(names) = body.optional_str_list("actions")? else {
+        return Ok(Vec::new());
+    };
+    if names.len() > MAX_ACTIONS {
+        return Err(RequestError::field("/actions", "must list at most 64 actions").into());
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            S3Action::parse(name).ok_or_else(|| {
+                RequestError::field(
+                    format!("/actions/{i}"),
+                    "is not an S3 action of the R2 token format (HeadObject, GetObject, \
+                     GetBucketLocation, ListObjectsV1, ListObjectsV2, ListMultipartUploads, \
+                     ListParts, PutObject, DeleteObject, DeleteObjects, CopyObject, \
+                     CreateMultipartUpload, UploadPart, UploadPartCopy, AbortMultipartUpload, \
+                     CompleteMultipartUpload)",
+                )
+                .into()
+            })
+        })
+        .collect()
 }
 
 /// The result (OpenAPI `r2_temp_access_creds_response`). Holds secrets: built only to be
@@ -98,6 +137,7 @@ impl TempCredsRequest {
         let ttl_secs = parse_ttl(&mut body)?;
         let objects = body.optional_str_list("objects")?.unwrap_or_default();
         let prefixes = body.optional_str_list("prefixes")?.unwrap_or_default();
+        let actions = parse_actions(&mut body)?;
         body.finish()?;
         // Validate the scope with the rest of the input, before any lookup: a bad prefix is a
         // 400 whatever the bucket or parent (minting re-checks it through the claims builder).
@@ -109,35 +149,24 @@ impl TempCredsRequest {
             ttl_secs,
             objects,
             prefixes,
+            actions,
         })
     }
 }
 
-/// Finds the parent token: the caller itself, or (for an admin caller) a token of the account.
+/// The parent token as core's mint decision needs it: the caller itself when it names itself,
+/// else the stored token of that id (with `active` = usable now), if any.
 async fn parent_token(
     state: &ApiState,
     caller: &Caller,
     request: &TempCredsRequest,
-    now: u64,
-) -> Result<TokenRecord, ApiError> {
+) -> Result<Option<TokenRecord>, ApiError> {
     if caller.token().id == request.parent {
-        return Ok(caller.token().clone());
+        return Ok(Some(caller.token().clone()));
     }
-    if caller.token().permission != Permission::AdminReadWrite {
-        return Err(
-            Forbidden::because("only the parent or an admin-read-write token may mint").into(),
-        );
-    }
-    let not_usable = || -> ApiError {
-        RequestError::field(
-            "/parentAccessKeyId",
-            "does not name an active R2 API token of this account",
-        )
-        .into()
-    };
     match state.store.get_token(&request.parent).await {
-        Ok(token) if token.account == caller.token().account && is_usable(&token, now) => Ok(token),
-        Ok(_) | Err(StoreError::NotFound(Entity::Token)) => Err(not_usable()),
+        Ok(token) => Ok(Some(token)),
+        Err(StoreError::NotFound(Entity::Token)) => Ok(None),
         Err(other) => Err(other.into()),
     }
 }
@@ -150,53 +179,59 @@ pub(crate) async fn create(
     uri: Uri,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
+    let account = parse_account(&account, uri.path())?;
     let request = TempCredsRequest::parse(body)?;
     let now = state.clock.now();
-    let parent = parent_token(&state, &caller, &request, now).await?;
-    let rights = TokenRights::new(
-        parent.account.clone(),
-        parent.permission,
-        parent.buckets.clone(),
-        true,
-    );
-    if !rights.covers_bucket(&request.bucket) {
-        return Err(Forbidden::because("bucket outside the parent's bucket list").into());
-    }
-    if !parent.permission.covers(request.permission) {
-        return Err(Forbidden::because("permission exceeds the parent's").into());
-    }
-    state
-        .store
-        .get_bucket(&BucketId::new(account.clone(), request.bucket.clone()))
-        .await?;
+    // Built before any lookup: a scope too large to issue is a 400 whoever asks.
     let claims = Claims::builder(
-        request.bucket,
+        request.bucket.clone(),
         request.permission,
-        account,
-        parent.id.clone(),
+        account.clone(),
+        request.parent.clone(),
         state.config.audience.clone(),
     )
-    .prefixes(request.prefixes)
-    .objects(request.objects)
+    .prefixes(request.prefixes.clone())
+    .objects(request.objects.clone())
+    .actions(request.actions.clone())
     .issued_at(now)
     .ttl_secs(request.ttl_secs)
     .build()
     .map_err(|e| -> ApiError {
-        // Every request field was validated above; only the configured audience is left, and
-        // a bad one is the operator's mistake, not the caller's.
+        // The request fields were validated by the parse; what is left is the encoded size
+        // (blamed on `/prefixes` or `/objects`) and the configured audience, a bad one being
+        // the operator's mistake, not the caller's.
         if e.field == "aud" {
             Internal::new(format!("configured S3 audience rejected: {e}")).into()
         } else {
             e.into()
         }
     })?;
+    let parent = parent_token(&state, &caller, &request).await?;
+    let parent_view = parent.as_ref().map(|p| api_token(p, is_usable(p, now)));
+    authorize_mint(
+        &caller.api_token(),
+        &account,
+        parent_view.as_ref(),
+        &MintRequest {
+            parent: &request.parent,
+            bucket: &request.bucket,
+            permission: request.permission,
+        },
+    )?;
+    let Some(parent) = parent else {
+        return Err(Internal::new("mint allowed without a parent").into());
+    };
+    state
+        .store
+        .get_bucket(&BucketId::new(account, request.bucket))
+        .await?;
     let creds = mint(&claims, &parent.secret);
     tracing::info!(
         account = %claims.account(),
         bucket = %claims.bucket(),
         parent = %claims.issuer(),
         permission = %claims.permission(),
+        actions = claims.actions().len(),
         exp = claims.expires_at(),
         "temporary credential minted"
     );

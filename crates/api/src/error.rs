@@ -38,7 +38,7 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mayfly_core::InvalidInput;
+use mayfly_core::{Denied, DenyReason, InvalidInput};
 use mayfly_store::{Entity, StoreError};
 
 use crate::envelope::{ErrorItem, ErrorSource, error_response};
@@ -488,6 +488,37 @@ impl ErrorCode for ApiError {
 impl From<InvalidInput> for ApiError {
     fn from(err: InvalidInput) -> Self {
         Self::Request(err.into())
+    }
+}
+
+impl From<Denied> for ApiError {
+    /// Core's management decisions on the wire. Most denials are a plain 403 whose reason
+    /// goes to the log only; a few keep the answer the API gave before the decisions moved to
+    /// core: another account is 403/9109, an unusable parent is 400 at `/parentAccessKeyId`
+    /// (the same for unknown, revoked, expired and foreign tokens), an expiry beyond the
+    /// caller's is 400 at `/expires_on`.
+    fn from(denied: Denied) -> Self {
+        match denied.reason {
+            DenyReason::Account => AuthError::WrongAccount.into(),
+            DenyReason::Inactive => AuthError::InvalidToken.into(),
+            DenyReason::ParentInactive => RequestError::field(
+                "/parentAccessKeyId",
+                "does not name an active R2 API token of this account",
+            )
+            .into(),
+            DenyReason::Lifetime => RequestError::field(
+                "/expires_on",
+                "must not be later than the expiry of the token creating it",
+            )
+            .into(),
+            reason @ (DenyReason::Permission
+            | DenyReason::Action
+            | DenyReason::Bucket
+            | DenyReason::Path
+            | DenyReason::Parent
+            | DenyReason::MissingTarget
+            | DenyReason::NotParent) => Forbidden::because(reason.as_str()).into(),
+        }
     }
 }
 

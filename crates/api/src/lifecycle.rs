@@ -15,7 +15,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use mayfly_core::Access;
+use mayfly_core::BucketAction;
 use mayfly_store::lifecycle::{Expiry, LifecycleConfig, LifecycleRule};
 use mayfly_store::{BucketConfigKind, BucketId, Entity, StoreError};
 use serde_json::{Value, json};
@@ -157,7 +157,10 @@ pub(crate) async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    let record = visible_bucket(&state, &caller, (&account, &name), &uri, &headers, |b| {
+        BucketAction::ReadConfig(b)
+    })
+    .await?;
     let cfg = match state
         .store
         .get_bucket_config(&record.bucket_id(), BucketConfigKind::Lifecycle)
@@ -180,11 +183,10 @@ pub(crate) async fn put(
     headers: HeaderMap,
     JsonBody(mut body): JsonBody,
 ) -> Result<Response, ApiError> {
-    caller.require(
-        Access::ConfigWrite,
-        "setting lifecycle rules needs admin-read-write",
-    )?;
-    let record = visible_bucket(&state, &caller, &account, &name, &uri, &headers).await?;
+    let record = visible_bucket(&state, &caller, (&account, &name), &uri, &headers, |b| {
+        BucketAction::Edit(b)
+    })
+    .await?;
     let rules = body
         .optional_object_list("rules")?
         .unwrap_or_default()

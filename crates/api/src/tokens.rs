@@ -42,7 +42,9 @@
 use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
-use mayfly_core::{AccessKeyId, AccountId, BucketName, Permission};
+use mayfly_core::{
+    AccessKeyId, AccountId, BucketName, Permission, TokenAction, TokenGrant, authorize_token_admin,
+};
 use mayfly_store::{
     Entity, StoreError, TokenRecord, TokenStatus, TokenUpdate, TokenValue, new_token_id,
 };
@@ -50,10 +52,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::ApiState;
-use crate::auth::{ApiPath, Caller};
+use crate::auth::{ApiPath, Caller, parse_account};
 use crate::body::{Fields, JsonBody, QueryParams};
 use crate::envelope::{ResultInfo, ok, ok_list};
-use crate::error::{ApiError, Forbidden, Internal, NotFound, RequestError};
+use crate::error::{ApiError, Internal, NotFound, RequestError};
 use crate::policies::{
     ACCOUNT_RESOURCE, BUCKET_RESOURCE, PERMISSION_GROUPS, group_of, parse_policies,
 };
@@ -259,27 +261,19 @@ struct CreatedJson<'a> {
     secret_access_key: &'a str,
 }
 
-fn require_admin(caller: &Caller, reason: &'static str) -> Result<(), Forbidden> {
-    if caller.token().permission == Permission::AdminReadWrite {
-        Ok(())
-    } else {
-        Err(Forbidden::because(reason))
-    }
+/// A token cannot outlive the token that creates (or updates) it: an absent expiry inherits
+/// the caller's; a later one is refused by core (`DenyReason::Lifetime`, 400 at `/expires_on`),
+/// otherwise a short-lived admin token could mint a permanent one.
+fn inherited_expiry(caller: &Caller, asked: Option<u64>) -> Option<u64> {
+    asked.or(caller.token().expires_at)
 }
 
-/// A token cannot outlive the token that creates (or updates) it: absent expiry inherits the
-/// caller's, a later one is refused (otherwise a short-lived admin token could mint a permanent
-/// one).
-fn bounded_expiry(caller: &Caller, asked: Option<u64>) -> Result<Option<u64>, ApiError> {
-    match (caller.token().expires_at, asked) {
-        (None, asked) => Ok(asked),
-        (Some(limit), None) => Ok(Some(limit)),
-        (Some(limit), Some(asked)) if asked > limit => Err(RequestError::field(
-            "/expires_on",
-            "must not be later than the expiry of the token creating it",
-        )
-        .into()),
-        (Some(_), Some(asked)) => Ok(Some(asked)),
+/// Core's view of what a create or update body grants.
+fn grant(request: &NewToken, expires_at: Option<u64>) -> TokenGrant<'_> {
+    TokenGrant {
+        permission: request.permission,
+        buckets: request.buckets.as_deref(),
+        expires_at,
     }
 }
 
@@ -291,11 +285,15 @@ pub(crate) async fn create(
     uri: Uri,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
-    require_admin(&caller, "creating API tokens needs admin-read-write")?;
+    let account = parse_account(&account, uri.path())?;
     let now = state.clock.now();
     let mut request = NewToken::parse(body, &account, now)?;
-    request.expires_at = bounded_expiry(&caller, request.expires_at)?;
+    request.expires_at = inherited_expiry(&caller, request.expires_at);
+    authorize_token_admin(
+        &caller.api_token(),
+        &account,
+        TokenAction::Create(grant(&request, request.expires_at)),
+    )?;
     // An id or hash collision is a 2^-128 event; one retry with fresh values settles it.
     for _ in 0..2 {
         let value = TokenValue::generate();
@@ -361,8 +359,8 @@ pub(crate) async fn list(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
-    require_admin(&caller, "listing API tokens needs admin-read-write")?;
+    let account = parse_account(&account, uri.path())?;
+    authorize_token_admin(&caller.api_token(), &account, TokenAction::List)?;
     let (page, per_page) = page_params(&QueryParams::parse(raw.as_deref())?)?;
     let now = state.clock.now();
     let all = state.store.list_tokens(&account).await?;
@@ -385,21 +383,20 @@ pub(crate) async fn list(
     Ok(ok_list(tokens, info))
 }
 
-/// Loads a token of the account that the caller may manage (admin, or itself).
+/// Loads a token of the account once core allowed `action` (read or revoke) on it.
 async fn managed_token(
     state: &ApiState,
     caller: &Caller,
     account: &str,
     token_id: &str,
     uri: &Uri,
+    action: fn(&AccessKeyId) -> TokenAction<'_>,
 ) -> Result<TokenRecord, ApiError> {
-    let account = caller.account(account, uri.path())?;
+    let account = parse_account(account, uri.path())?;
     let id = AccessKeyId::parse(token_id).map_err(|_| RequestError::BadIdentifier {
         path: uri.path().to_owned(),
     })?;
-    if caller.token().id != id {
-        require_admin(caller, "managing other API tokens needs admin-read-write")?;
-    }
+    authorize_token_admin(&caller.api_token(), &account, action(&id))?;
     let token = state.store.get_token(&id).await?;
     if token.account != account {
         return Err(NotFound::Token.into());
@@ -414,7 +411,10 @@ pub(crate) async fn get(
     ApiPath((account, token_id)): ApiPath<(String, String)>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let token = managed_token(&state, &caller, &account, &token_id, &uri).await?;
+    let token = managed_token(&state, &caller, &account, &token_id, &uri, |t| {
+        TokenAction::Read(t)
+    })
+    .await?;
     Ok(ok(TokenJson::new(&token, state.clock.now())))
 }
 
@@ -437,16 +437,21 @@ pub(crate) async fn update(
     uri: Uri,
     JsonBody(mut body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let account = caller.account(&account, uri.path())?;
+    let account = parse_account(&account, uri.path())?;
     let id = AccessKeyId::parse(&token_id).map_err(|_| RequestError::BadIdentifier {
         path: uri.path().to_owned(),
     })?;
-    // Even on itself: an update can raise a permission, which only an admin may grant.
-    require_admin(&caller, "updating API tokens needs admin-read-write")?;
     let now = state.clock.now();
     let status = parse_status(&mut body)?;
     let request = NewToken::parse(body, &account, now)?;
-    let expires_at = bounded_expiry(&caller, request.expires_at)?;
+    let expires_at = inherited_expiry(&caller, request.expires_at);
+    // Even on itself: an update can raise a permission, which only an admin may grant, and
+    // never beyond the caller's own rights.
+    authorize_token_admin(
+        &caller.api_token(),
+        &account,
+        TokenAction::Update(&id, grant(&request, expires_at)),
+    )?;
     let update = TokenUpdate {
         name: request.name,
         permission: request.permission,
@@ -471,7 +476,10 @@ pub(crate) async fn revoke(
     ApiPath((account, token_id)): ApiPath<(String, String)>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let token = managed_token(&state, &caller, &account, &token_id, &uri).await?;
+    let token = managed_token(&state, &caller, &account, &token_id, &uri, |t| {
+        TokenAction::Revoke(t)
+    })
+    .await?;
     state.store.revoke_token(&token.account, &token.id).await?;
     tracing::info!(account = %token.account, token = %token.id, "API token revoked");
     Ok(ok(IdJson {
@@ -507,7 +515,8 @@ pub(crate) async fn verify_account(
     ApiPath(account): ApiPath<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    caller.account(&account, uri.path())?;
+    let account = parse_account(&account, uri.path())?;
+    authorize_token_admin(&caller.api_token(), &account, TokenAction::Verify)?;
     Ok(verify_answer(&caller))
 }
 
@@ -525,7 +534,12 @@ pub(crate) async fn permission_groups(
     ApiPath(account): ApiPath<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    caller.account(&account, uri.path())?;
+    let account = parse_account(&account, uri.path())?;
+    authorize_token_admin(
+        &caller.api_token(),
+        &account,
+        TokenAction::ListPermissionGroups,
+    )?;
     let groups: Vec<GroupListJson> = PERMISSION_GROUPS
         .iter()
         .map(|(id, name, p)| GroupListJson {

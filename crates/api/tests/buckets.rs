@@ -340,3 +340,133 @@ async fn patch_storage_class_header() {
         .assert_error(409, 10073);
     h.send(patch("Glacier")).await.assert_error(400, 6003);
 }
+
+/// Walks every page of a listing as `token`; returns the names seen and every cursor issued.
+async fn walk(h: &Harness, token: &str, query: &str) -> (Vec<String>, Vec<String>) {
+    let (mut seen, mut cursors) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let q = match &cursor {
+            Some(c) => format!("{query}&cursor={}", urlencode(c)),
+            None => query.to_owned(),
+        };
+        let page = h
+            .call(
+                Method::GET,
+                &format!("{}?{q}", list_path()),
+                Some(token),
+                None,
+            )
+            .await;
+        let shown = names(page.ok());
+        let info = &page.body["result_info"];
+        assert_eq!(info["count"], json!(shown.len()), "{}", page.body);
+        seen.extend(shown);
+        match info["cursor"].as_str() {
+            Some(c) => {
+                cursors.push(c.to_owned());
+                cursor = Some(c.to_owned());
+            }
+            None => return (seen, cursors),
+        }
+    }
+    panic!("listing did not end");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn regression_12_a_limited_token_lists_only_its_buckets_and_no_cursor_names_another() {
+    let h = Harness::new().await;
+    let all = [
+        "alpha-1",
+        "bravo-2",
+        "charlie-3",
+        "delta-4",
+        "echo-5",
+        "foxtrot-6",
+    ];
+    for b in all {
+        h.bucket(ACCOUNT, b).await;
+    }
+    // The probe's case: object-read-only, one bucket, per_page=1, descending.
+    let one = h
+        .token(ACCOUNT, Permission::ObjectReadOnly, Some(&["charlie-3"]))
+        .await;
+    let first = h
+        .call(
+            Method::GET,
+            &format!("{}?per_page=1&direction=desc", list_path()),
+            Some(&one.value),
+            None,
+        )
+        .await;
+    assert_eq!(
+        first.ok(),
+        &json!({"buckets": [{"name": "charlie-3", "creation_date": "2025-06-15T15:06:40.000Z",
+            "location": "enam", "storage_class": "Standard", "jurisdiction": "default"}]})
+    );
+    assert_eq!(
+        first.body["result_info"],
+        json!({"per_page": 1, "count": 1})
+    );
+
+    // Every order, direction and page size: exactly the visible buckets, each cursor naming
+    // only a bucket the token may see (the last one shown).
+    let three = h
+        .token(
+            ACCOUNT,
+            Permission::ObjectReadWrite,
+            Some(&["bravo-2", "echo-5", "foxtrot-6"]),
+        )
+        .await;
+    for (token, visible) in [
+        (&one, vec!["charlie-3"]),
+        (&three, vec!["bravo-2", "echo-5", "foxtrot-6"]),
+    ] {
+        for order in ["name", "creation_date"] {
+            for direction in ["asc", "desc"] {
+                for per_page in [1, 2, 5] {
+                    let q = format!("per_page={per_page}&order={order}&direction={direction}");
+                    let (seen, cursors) = walk(&h, &token.value, &q).await;
+                    let mut sorted = seen.clone();
+                    sorted.sort();
+                    assert_eq!(sorted, visible, "{q}");
+                    for c in &cursors {
+                        for hidden in all.iter().filter(|b| !visible.contains(b)) {
+                            assert!(!c.contains(hidden), "{q}: cursor {c} names {hidden}");
+                        }
+                    }
+                    // Full pages only: no empty page that merely carries a cursor.
+                    assert_eq!(
+                        cursors.len(),
+                        (visible.len() - 1) / per_page,
+                        "{q}: {cursors:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    // The admin still pages over everything with the same cursors.
+    let (seen, cursors) = walk(&h, &h.admin.value, "per_page=2&direction=desc").await;
+    assert_eq!(
+        seen,
+        [
+            "foxtrot-6",
+            "echo-5",
+            "delta-4",
+            "charlie-3",
+            "bravo-2",
+            "alpha-1"
+        ]
+    );
+    assert_eq!(cursors, ["n-:echo-5", "n-:charlie-3"]);
+}

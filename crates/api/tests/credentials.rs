@@ -350,11 +350,30 @@ async fn bad_input_table_is_all_4xx_envelopes() {
             10040,
             Some("/prefixes"),
         ),
+        // `actions` (Mayfly extension): S3 names of the token format, case-sensitive.
         (
-            base(json!({"actions": ["GetObject"]})),
+            base(json!({"actions": ["GetObject", "getobject"]})),
+            400,
+            10040,
+            Some("/actions/1"),
+        ),
+        (
+            base(json!({"actions": ["ListObjects"]})),
+            400,
+            10040,
+            Some("/actions/0"),
+        ),
+        (
+            base(json!({"actions": "GetObject"})),
             400,
             10040,
             Some("/actions"),
+        ),
+        (
+            base(json!({"actions": ["GetObject", 7]})),
+            400,
+            10040,
+            Some("/actions/1"),
         ),
         (
             base(json!({"unknownField": true})),
@@ -466,4 +485,98 @@ async fn a_misconfigured_audience_is_an_internal_error_not_the_callers() {
         body["errors"][0],
         json!({"code": 10001, "message": "Internal error"})
     );
+}
+
+/// Mints with prefixes (or exact keys) of `len` bytes in all, in entries of up to 1000 bytes.
+async fn mint_with_path(h: &Harness, field: &str, len: usize) -> Answer {
+    let paths: Vec<String> = (0..len.div_ceil(1000))
+        .map(|i| format!("{i}").repeat((len - i * 1000).min(1000)))
+        .collect();
+    let body = seed_body(&h.admin.id, "example-bucket", json!({ field: paths }));
+    h.admin_call(Method::POST, &path(), Some(&body)).await
+}
+
+#[tokio::test]
+async fn regression_12_the_largest_issued_session_token_is_4096_bytes_and_one_byte_more_is_refused_at_its_field()
+ {
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "example-bucket").await;
+    for field in ["prefixes", "objects"] {
+        // The largest path that still mints, found by bisection over the real endpoint.
+        let (mut fits, mut too_big) = (1usize, 8000usize);
+        assert_eq!(mint_with_path(&h, field, fits).await.status, 200);
+        mint_with_path(&h, field, too_big)
+            .await
+            .assert_error(400, 10040);
+        while too_big - fits > 1 {
+            let mid = (fits + too_big) / 2;
+            if mint_with_path(&h, field, mid).await.status == 200 {
+                fits = mid;
+            } else {
+                too_big = mid;
+            }
+        }
+        let largest = mint_with_path(&h, field, fits).await;
+        let token = largest.ok()["sessionToken"].as_str().unwrap().len();
+        assert!(
+            (4092..=4096).contains(&token),
+            "{field}: the largest accepted token is {token} bytes"
+        );
+        verify(largest.ok(), &h.admin);
+        let refused = mint_with_path(&h, field, fits + 1).await;
+        refused.assert_error(400, 10040);
+        assert_eq!(refused.pointer(), Some(format!("/{field}").as_str()));
+        assert_eq!(
+            refused.body["errors"][0]["message"],
+            json!(format!(
+                "{field}: the path scope makes the session token longer than 4096 bytes"
+            ))
+        );
+    }
+}
+
+#[tokio::test]
+async fn issue_15_actions_are_carried_in_the_token_exactly_as_local_signing_does() {
+    let h = Harness::new().await;
+    h.bucket(ACCOUNT, "example-bucket").await;
+    let body = seed_body(
+        &h.admin.id,
+        "example-bucket",
+        json!({"actions": ["HeadObject", "GetObject"], "prefixes": ["data/"]}),
+    );
+    let minted = h.admin_call(Method::POST, &path(), Some(&body)).await;
+    let claims = verify(minted.ok(), &h.admin);
+    assert_eq!(
+        claims.actions(),
+        [
+            mayfly_core::S3Action::HeadObject,
+            mayfly_core::S3Action::GetObject
+        ]
+    );
+    // Byte for byte what the local-signing format makes of the same claims.
+    let local = mayfly_core::Claims::builder(
+        bucket_name("example-bucket"),
+        Permission::ObjectReadWrite,
+        account(),
+        AccessKeyId::parse(&h.admin.id).unwrap(),
+        AUDIENCE,
+    )
+    .actions(vec![
+        mayfly_core::S3Action::HeadObject,
+        mayfly_core::S3Action::GetObject,
+    ])
+    .prefixes(vec!["data/".into()])
+    .issued_at(NOW)
+    .ttl_secs(3600)
+    .build()
+    .unwrap();
+    let local = mayfly_core::mint(&local, &SecretAccessKey::from_token_value(&h.admin.value));
+    assert_eq!(
+        minted.ok()["sessionToken"],
+        json!(local.session_token.expose_secret())
+    );
+    // An empty list narrows nothing and is omitted, as the local-signing helper does.
+    let body = seed_body(&h.admin.id, "example-bucket", json!({"actions": []}));
+    let minted = h.admin_call(Method::POST, &path(), Some(&body)).await;
+    assert!(verify(minted.ok(), &h.admin).actions().is_empty());
 }

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod buckets;
 mod credentials;
+mod matrix;
 mod robustness;
 mod routes;
 mod schema;

@@ -45,6 +45,8 @@ pub enum Class {
     Chunked,
     /// 17. writes in flight: credentials that die mid-body, slow clients (issue 12).
     InFlight,
+    /// 18. tokens and credentials raising themselves through the management API (issue 12).
+    ApiEscalation,
 }
 
 impl Class {
@@ -68,11 +70,12 @@ impl Class {
             Class::Conditional => "15 conditional",
             Class::Chunked => "16 aws-chunked",
             Class::InFlight => "17 in-flight",
+            Class::ApiEscalation => "18 api-escalation",
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 17] = [
+    pub const ALL: [Class; 18] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -90,6 +93,7 @@ impl Class {
         Class::Conditional,
         Class::Chunked,
         Class::InFlight,
+        Class::ApiEscalation,
     ];
 }
 

@@ -117,6 +117,7 @@ fn run_suite(mut w: World, target: &str) {
     attack::conditional::run(&mut w, &fx);
     attack::chunked::run(&mut w, &fx);
     attack::inflight::run(&mut w, &fx);
+    attack::escalation::run(&mut w, &fx);
     let connections = w.srv.connections();
     w.srv.stop();
     attack::logs::run(&mut w);

@@ -56,6 +56,16 @@ impl TokenRights {
         self.permission
     }
 
+    /// The object-level bucket list (`None`: every bucket of the account).
+    pub fn buckets(&self) -> Option<&[BucketName]> {
+        self.buckets.as_deref()
+    }
+
+    /// False for a revoked, disabled or expired token.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
     /// Whether this token may be named on a bucket at all (used at mint time too).
     pub fn covers_bucket(&self, bucket: &BucketName) -> bool {
         self.permission.is_admin()
@@ -141,7 +151,7 @@ impl<'a> Request<'a> {
     }
 }
 
-fn deny(reason: DenyReason) -> Result<(), Denied> {
+pub(crate) fn deny(reason: DenyReason) -> Result<(), Denied> {
     Err(Denied { reason })
 }
 
@@ -160,6 +170,8 @@ pub fn authorize(principal: &Principal<'_>, req: &Request<'_>) -> Result<(), Den
             // The parent half: same rules as if the parent itself made the request, now.
             authorize_token(parent, req).map_err(|d| match d.reason {
                 DenyReason::ParentInactive | DenyReason::MissingTarget => d,
+                // Never produced by `authorize_token`; listed so a new reason must be placed.
+                DenyReason::Inactive | DenyReason::NotParent | DenyReason::Lifetime => d,
                 DenyReason::Permission
                 | DenyReason::Action
                 | DenyReason::Bucket

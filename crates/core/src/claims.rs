@@ -19,6 +19,19 @@ pub const MAX_TTL_SECS: u64 = 604_800;
 /// The longest `aud` host accepted.
 const MAX_AUDIENCE_LEN: usize = 255;
 
+/// The longest session token Mayfly issues, in bytes of its base64 text (`X-Amz-Security-Token`).
+///
+/// Cloudflare documents no limit. This one is chosen so that every credential Mayfly mints is
+/// usable on every S3 path Mayfly serves: it fits in one header line beside the signature
+/// headers and 8 KiB of user metadata within the S3 endpoint's 16 KiB header budget, and in a
+/// presigned URL under the 8 KiB request-target limit (percent-encoding its `+`, `/` and `=`
+/// grows it by a few percent). In claim terms it leaves about 1.9 KB for `paths`, comparable
+/// to the 2048 characters AWS STS allows a session policy. Both minting paths (the API and
+/// `mayfly creds mint --local`) go through [`ClaimsBuilder::build`], which refuses a larger
+/// token. Verification accepts larger tokens (up to [`crate::MAX_SESSION_TOKEN_LEN`]) minted
+/// by other tools, as far as the S3 endpoint's own header limits let them through.
+pub const MAX_ISSUED_SESSION_TOKEN_LEN: usize = 4096;
+
 /// Claims of a temporary credential. Invariants: `aud` is a non-empty host without whitespace or `/`, and the
 /// newtypes' own invariants. Built claims also satisfy `0 < exp - iat <= MAX_TTL_SECS`;
 /// parsed ones are held to that by verification.
@@ -201,7 +214,38 @@ impl ClaimsBuilder {
             exp,
         };
         claims.validate_shape()?;
+        if claims.session_token_len() > MAX_ISSUED_SESSION_TOKEN_LEN {
+            // Only the path scope is unbounded enough to get here (bucket, audience and actions
+            // are capped far below): blame the larger of the two lists.
+            let (prefix_bytes, object_bytes) = claims.paths.as_ref().map_or((0, 0), |p| {
+                let sum = |l: &[String]| l.iter().map(String::len).sum::<usize>();
+                (sum(p.prefixes()), sum(p.objects()))
+            });
+            let field = if object_bytes > prefix_bytes {
+                "objects"
+            } else {
+                "prefixes"
+            };
+            return Err(InvalidInput::new(
+                field,
+                "the path scope makes the session token longer than 4096 bytes",
+            ));
+        }
         Ok(claims)
+    }
+}
+
+impl Claims {
+    /// The exact length of the session token [`crate::mint`] makes from these claims:
+    /// `base64("jwt/" + header + "." + base64url(json) + "." + base64url(32-byte HMAC))`.
+    pub fn session_token_len(&self) -> usize {
+        let json_len = match serde_json::to_vec(self) {
+            Ok(v) => v.len(),
+            Err(_) => unreachable!("claims always serialise"),
+        };
+        let b64url = |n: usize| (n * 4).div_ceil(3);
+        let jwt_len = crate::token::HEADER_B64.len() + 1 + b64url(json_len) + 1 + b64url(32);
+        (4 + jwt_len).div_ceil(3) * 4
     }
 }
 

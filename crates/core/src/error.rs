@@ -103,11 +103,18 @@ pub enum DenyReason {
     ParentInactive,
     /// The operation needs a bucket or key the request did not carry.
     MissingTarget,
+    /// The calling token itself is revoked, disabled or expired (management API).
+    Inactive,
+    /// Minting from a parent that is not the calling token needs `admin-read-write`.
+    NotParent,
+    /// The token or credential asked for would outlive the token creating it.
+    Lifetime,
 }
 
-impl core::fmt::Display for DenyReason {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl DenyReason {
+    /// The reason as a fixed phrase, for logs (the same text as `Display`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
             DenyReason::Permission => "permission does not include the operation",
             DenyReason::Action => "operation not in the token's actions",
             DenyReason::Bucket => "bucket not covered by the credential",
@@ -116,6 +123,17 @@ impl core::fmt::Display for DenyReason {
             DenyReason::Parent => "parent token's rights do not allow it",
             DenyReason::ParentInactive => "parent token is not active",
             DenyReason::MissingTarget => "operation target missing",
-        })
+            DenyReason::Inactive => "calling token is not active",
+            DenyReason::NotParent => {
+                "only the parent token itself or an admin-read-write token may mint from it"
+            }
+            DenyReason::Lifetime => "would outlive the token creating it",
+        }
+    }
+}
+
+impl core::fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! The Cloudflare R2 temporary-credential model, as a pure library: identifiers and secrets,
 //! the four permissions, path scopes, minting session tokens byte-for-byte in Cloudflare's
-//! documented local-signing format, verifying them, and the one authorization decision every
-//! S3 request goes through.
+//! documented local-signing format, verifying them, the one authorization decision every
+//! S3 request goes through, and the decisions of the management API (mint, token and bucket
+//! management) beside it.
 //!
 //! What it is not: no I/O, no async, no HTTP or S3 protocol types, no clock. Callers pass
 //! `now`, look up parent secrets themselves, and map errors to their wire format.
@@ -57,14 +58,19 @@ mod claims;
 mod error;
 mod hex;
 mod ids;
+mod manage;
 mod permission;
 mod scope;
 mod token;
 
 pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
-pub use claims::{Claims, ClaimsBuilder, MAX_TTL_SECS};
+pub use claims::{Claims, ClaimsBuilder, MAX_ISSUED_SESSION_TOKEN_LEN, MAX_TTL_SECS};
 pub use error::{Denied, DenyReason, InvalidInput, TokenError};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
+pub use manage::{
+    ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,
+    authorize_mint, authorize_token_admin,
+};
 pub use permission::{Access, Permission, S3Action, S3Op, Target};
 pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};
 pub use token::{
@@ -130,6 +136,184 @@ pub mod testing {
 }
 
 #[doc(hidden)]
+pub mod management_testing {
+    //! The management API's permission matrix, written by hand (not derived from the code under
+    //! test), shared by core's table tests and the API's replay over HTTP.
+
+    use super::Permission;
+
+    /// The callers, in column order: (permission, limited to the one bucket `photos`).
+    pub const CALLERS: [(Permission, bool); 6] = [
+        (Permission::AdminReadWrite, false),
+        (Permission::AdminReadOnly, false),
+        (Permission::ObjectReadWrite, false),
+        (Permission::ObjectReadOnly, false),
+        (Permission::ObjectReadWrite, true),
+        (Permission::ObjectReadOnly, true),
+    ];
+
+    /// The bucket limited callers are limited to.
+    pub const OWN_BUCKET: &str = "photos";
+    /// Another bucket of the same account.
+    pub const OTHER_BUCKET: &str = "archive";
+
+    /// One management action, as a caller would attempt it. `own` = on [`OWN_BUCKET`] (else
+    /// [`OTHER_BUCKET`]); `Self`/`Other` = on the caller's own token or another token of the
+    /// account (an `object-read-only` one).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Case {
+        /// `GET /tokens`.
+        ListTokens,
+        /// `GET /tokens/permission_groups`.
+        PermissionGroups,
+        /// `GET /tokens/verify`.
+        VerifySelf,
+        /// `GET /tokens/{self}`.
+        ReadSelf,
+        /// `GET /tokens/{other}`.
+        ReadOther,
+        /// `DELETE /tokens/{self}`.
+        RevokeSelf,
+        /// `DELETE /tokens/{other}`.
+        RevokeOther,
+        /// `POST /tokens` with this permission (every bucket).
+        CreateToken(Permission),
+        /// `PUT /tokens/{self}` to this permission.
+        UpdateSelf(Permission),
+        /// `PUT /tokens/{other}` to this permission.
+        UpdateOther(Permission),
+        /// `GET /r2/buckets`: whether the bucket appears.
+        ShowBucket {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `GET /r2/buckets/{b}`.
+        ReadBucket {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `POST /r2/buckets` (a new name).
+        CreateBucket,
+        /// `PATCH /r2/buckets/{b}` (to its current storage class).
+        EditBucket {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `GET /r2/buckets/{b}/lifecycle`: a bucket configuration read.
+        ReadConfig {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `PUT /r2/buckets/{b}/cors`: a bucket configuration write.
+        EditConfig {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `DELETE /r2/buckets/{b}` (empty).
+        DeleteBucket {
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `POST /r2/temp-access-credentials` with the caller as parent.
+        MintSelf {
+            /// The requested permission.
+            permission: Permission,
+            /// On the own bucket.
+            own: bool,
+        },
+        /// `POST /r2/temp-access-credentials` naming another (admin-read-write) token as parent.
+        MintFromOther,
+    }
+
+    /// (action, allowed for each of [`CALLERS`]).
+    pub const MATRIX: &[(Case, [bool; 6])] = {
+        use Case::*;
+        use Permission::*;
+        const ALL: [bool; 6] = [true; 6];
+        const ADMIN_RW: [bool; 6] = [true, false, false, false, false, false];
+        const ADMINS: [bool; 6] = [true, true, false, false, false, false];
+        const UNLIMITED: [bool; 6] = [true, true, true, true, false, false];
+        &[
+            (ListTokens, ADMIN_RW),
+            (PermissionGroups, ALL),
+            (VerifySelf, ALL),
+            (ReadSelf, ALL),
+            (ReadOther, ADMIN_RW),
+            (RevokeSelf, ALL),
+            (RevokeOther, ADMIN_RW),
+            (CreateToken(ObjectReadOnly), ADMIN_RW),
+            (CreateToken(AdminReadWrite), ADMIN_RW),
+            (UpdateSelf(AdminReadWrite), ADMIN_RW),
+            (UpdateSelf(ObjectReadOnly), ADMIN_RW),
+            (UpdateOther(AdminReadWrite), ADMIN_RW),
+            (ShowBucket { own: true }, ALL),
+            (ShowBucket { own: false }, UNLIMITED),
+            (ReadBucket { own: true }, ALL),
+            (ReadBucket { own: false }, UNLIMITED),
+            (CreateBucket, ADMIN_RW),
+            (EditBucket { own: true }, ADMIN_RW),
+            (EditBucket { own: false }, ADMIN_RW),
+            (ReadConfig { own: true }, ADMINS),
+            (ReadConfig { own: false }, ADMINS),
+            (EditConfig { own: true }, ADMIN_RW),
+            (EditConfig { own: false }, ADMIN_RW),
+            (DeleteBucket { own: true }, ADMIN_RW),
+            (DeleteBucket { own: false }, ADMIN_RW),
+            (
+                MintSelf {
+                    permission: ObjectReadOnly,
+                    own: true,
+                },
+                ALL,
+            ),
+            (
+                MintSelf {
+                    permission: ObjectReadOnly,
+                    own: false,
+                },
+                UNLIMITED,
+            ),
+            (
+                MintSelf {
+                    permission: ObjectReadWrite,
+                    own: true,
+                },
+                [true, false, true, false, true, false],
+            ),
+            (
+                MintSelf {
+                    permission: ObjectReadWrite,
+                    own: false,
+                },
+                [true, false, true, false, false, false],
+            ),
+            (
+                MintSelf {
+                    permission: AdminReadOnly,
+                    own: true,
+                },
+                [true, true, false, false, false, false],
+            ),
+            (
+                MintSelf {
+                    permission: AdminReadWrite,
+                    own: true,
+                },
+                ADMIN_RW,
+            ),
+            (
+                MintSelf {
+                    permission: AdminReadWrite,
+                    own: false,
+                },
+                ADMIN_RW,
+            ),
+            (MintFromOther, ADMIN_RW),
+        ]
+    };
+}
+
+#[doc(hidden)]
 pub mod fuzzing {
     //! Entry points for `fuzz/`: each asserts a property and panics when it fails.
 
@@ -167,7 +351,10 @@ pub mod fuzzing {
             .take(8)
             .map(str::to_owned)
             .collect();
-        let (secret, claims) = tests_support::sample(prefixes);
+        // Scopes too large to issue are refused by the builder; nothing to mutate then.
+        let Some((secret, claims)) = tests_support::try_sample(prefixes) else {
+            return;
+        };
         let creds = mint(&claims, &secret);
         let mut bytes = creds.session_token.expose_secret().as_bytes().to_vec();
         let i = usize::from(pos) * 7 % bytes.len();
@@ -193,6 +380,11 @@ pub mod fuzzing {
 
         /// The SPEC §2 parent secret and a claim set with the given prefixes.
         pub fn sample(prefixes: Vec<String>) -> (SecretAccessKey, Claims) {
+            try_sample(prefixes).expect("valid claims")
+        }
+
+        /// [`sample`], or `None` when the builder refuses the prefixes (too many bytes).
+        pub fn try_sample(prefixes: Vec<String>) -> Option<(SecretAccessKey, Claims)> {
             let secret =
                 SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
             let claims = Claims::builder(
@@ -206,8 +398,8 @@ pub mod fuzzing {
             .issued_at(1_750_000_000)
             .ttl_secs(3600)
             .build()
-            .expect("valid claims");
-            (secret, claims)
+            .ok()?;
+            Some((secret, claims))
         }
     }
 }

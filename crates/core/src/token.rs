@@ -29,7 +29,7 @@ pub const MAX_SESSION_TOKEN_LEN: usize = 32 * 1024;
 pub const IAT_LEEWAY_SECS: u64 = 60;
 
 /// `{"alg":"HS256","typ":"JWT"}`, the header Cloudflare's helper emits, base64url-encoded.
-const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+pub(crate) const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 /// `jwt/`, the prefix inside the base64 session token.
 const JWT_PREFIX: &str = "jwt/";

@@ -91,3 +91,45 @@ proptest! {
         prop_assert_eq!(scope.allows_key(&k), k.as_bytes().starts_with(prefix.as_bytes()));
     }
 }
+
+proptest! {
+    /// The builder's size check predicts the minted token's length exactly, and everything it
+    /// accepts is at most `MAX_ISSUED_SESSION_TOKEN_LEN`; everything larger is refused at the
+    /// larger of the two lists (issue 12, weakness 5).
+    #[test]
+    fn issued_tokens_never_exceed_the_bound(
+        // ASCII only, so each entry stays within 1024 bytes; control characters, quotes and
+        // backslashes grow when JSON-escaped, which the prediction must account for.
+        prefixes in proptest::collection::vec("[\\x00-\\x7e]{1,600}", 0..8),
+        objects in proptest::collection::vec("[\\x00-\\x7e]{1,600}", 0..8),
+    ) {
+        let builder = Claims::builder(
+            BucketName::parse("photos").unwrap(),
+            Permission::ObjectReadWrite,
+            AccountId::parse(ACCOUNT).unwrap(),
+            AccessKeyId::parse(PARENT_ID).unwrap(),
+            "127.0.0.1:8788",
+        )
+        .prefixes(prefixes.clone())
+        .objects(objects.clone())
+        .issued_at(1_750_000_000)
+        .ttl_secs(3600);
+        match builder.build() {
+            Ok(claims) => {
+                let minted = mint(&claims, &parent_secret());
+                let len = minted.session_token.expose_secret().len();
+                prop_assert_eq!(claims.session_token_len(), len);
+                prop_assert!(len <= MAX_ISSUED_SESSION_TOKEN_LEN);
+            }
+            Err(e) => {
+                let sum = |l: &[String]| l.iter().map(String::len).sum::<usize>();
+                let larger = if sum(&objects) > sum(&prefixes) { "objects" } else { "prefixes" };
+                prop_assert_eq!(e.field, larger);
+                prop_assert_eq!(
+                    e.reason,
+                    "the path scope makes the session token longer than 4096 bytes"
+                );
+            }
+        }
+    }
+}

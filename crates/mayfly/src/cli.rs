@@ -449,7 +449,7 @@ pub enum CredsCommand {
 
 const MINT_LONG_ABOUT: &str = "\
 Mint temporary S3 credentials bound to one bucket, optionally narrowed to key prefixes
-(--prefix), exact keys (--object) and, offline only, S3 actions (--action).
+(--prefix), exact keys (--object) and S3 actions (--action; remotely a Mayfly extension).
 
 By default the credentials are minted remotely, by the temp-access-credentials endpoint of
 Mayfly or Cloudflare (CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, as
@@ -583,9 +583,10 @@ pub struct MintArgs {
     /// Parent secret, for --local.
     #[command(flatten)]
     pub secret: ParentSecretArgs,
-    /// --local only: narrow to this S3 action (repeatable): GetObject, HeadObject, PutObject,
-    /// ListObjectsV2, DeleteObject, ... (Cloudflare's names).
-    #[arg(long = "action", value_name = "OP", requires = "local")]
+    /// Narrow to this S3 action (repeatable): GetObject, HeadObject, PutObject, ListObjectsV2,
+    /// DeleteObject, ... (Cloudflare's names). Remotely a Mayfly extension: Cloudflare's API
+    /// does not take `actions` yet.
+    #[arg(long = "action", value_name = "OP")]
     pub actions: Vec<String>,
     /// The S3 endpoint URL the credentials are for. --local: its host is the token's audience
     /// [default: https://<account id>.r2.cloudflarestorage.com]. Remote: printed as

@@ -149,16 +149,7 @@ pub fn mint_local(args: &MintArgs, now: u64) -> anyhow::Result<Minted> {
         .clone()
         .unwrap_or_else(|| format!("https://{account}.r2.cloudflarestorage.com"));
     let audience = audience_of(&endpoint)?;
-    let actions = args
-        .actions
-        .iter()
-        .map(|a| {
-            S3Action::parse(a).with_context(|| {
-                let names: Vec<&str> = S3Action::ALL.iter().map(|a| a.as_str()).collect();
-                format!("unknown --action {a:?}; valid: {}", names.join(", "))
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let actions = parse_actions(&args.actions)?;
     let claims = Claims::builder(
         bucket_name(&args.bucket)?,
         permission(&args.permission)?,
@@ -179,6 +170,19 @@ pub fn mint_local(args: &MintArgs, now: u64) -> anyhow::Result<Minted> {
         expires_at: claims.expires_at(),
         endpoint,
     })
+}
+
+/// `--action` values, checked against the token format's names (locally and remotely alike).
+fn parse_actions(names: &[String]) -> anyhow::Result<Vec<S3Action>> {
+    names
+        .iter()
+        .map(|a| {
+            S3Action::parse(a).with_context(|| {
+                let names: Vec<&str> = S3Action::ALL.iter().map(|a| a.as_str()).collect();
+                format!("unknown --action {a:?}; valid: {}", names.join(", "))
+            })
+        })
+        .collect()
 }
 
 /// Remote: `POST /accounts/{a}/r2/temp-access-credentials` through `mayfly-client`.
@@ -206,7 +210,8 @@ pub async fn mint_remote(args: &MintArgs, now: u64) -> anyhow::Result<Minted> {
     )
     .ttl_seconds(args.ttl)
     .prefixes(args.prefixes.clone())
-    .objects(args.objects.clone());
+    .objects(args.objects.clone())
+    .actions(parse_actions(&args.actions)?);
     let creds = client.create_temp_credentials(&account, &req).await?;
     // The expiry and audience are read from the token itself (not verified: we hold no
     // secret); a token in an unknown format falls back to now + ttl and needs --endpoint.

@@ -219,8 +219,9 @@ fn local_mint_refuses_missing_or_bad_inputs_clearly() {
     let too_long = mayfly(&long, &[("MAYFLY_PARENT_SECRET", PARENT_SECRET)], None);
     assert_eq!(too_long.status.code(), Some(1));
     assert!(stderr(&too_long).contains("ttlSeconds"));
-    // --action and --issued-at only make sense offline: a usage error (2).
-    let remote_action = mayfly(
+    // --issued-at only makes sense offline: a usage error (2). (--action works remotely too,
+    // through the API's `actions` extension.)
+    let remote_issued_at = mayfly(
         &[
             "creds",
             "mint",
@@ -230,13 +231,13 @@ fn local_mint_refuses_missing_or_bad_inputs_clearly() {
             "object-read-only",
             "--parent-key-id",
             PARENT_ID,
-            "--action",
-            "GetObject",
+            "--issued-at",
+            "1750000000",
         ],
         &[],
         None,
     );
-    assert_eq!(remote_action.status.code(), Some(2));
+    assert_eq!(remote_issued_at.status.code(), Some(2));
 }
 
 fn now() -> u64 {
@@ -515,4 +516,26 @@ fn every_command_help_has_an_example() {
     ] {
         assert!(inspect.contains(want), "inspect --help lacks {want:?}");
     }
+}
+
+#[test]
+fn regression_12_local_mint_refuses_a_scope_too_large_to_issue() {
+    // Four 1000-byte prefixes: within the per-path limits, but the token would pass 4096 bytes.
+    let long: Vec<String> = (0..4).map(|i| format!("{i}").repeat(1000)).collect();
+    let mut extra = Vec::new();
+    for p in &long {
+        extra.extend(["--prefix", p.as_str()]);
+    }
+    let refused = mint_vector(&extra);
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains(
+            "invalid prefixes: the path scope makes the session token longer than 4096 bytes"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    // One of them fits.
+    let ok = mint_vector(&extra[..2]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
 }

@@ -78,7 +78,8 @@ pub(crate) fn check(
     }
 
     let query = parse_query(req.uri().query())?;
-    check_credentials(&req, &query, wall_clock_now())?;
+    let header_signs_date = check_credentials(&req, &query, wall_clock_now())?
+        .is_some_and(|signed| !signed.presigned && signed.names.contains(&"date"));
 
     let token_header = single_header(req.headers(), "x-amz-security-token")?;
     let token_query = unique_param(&query, "X-Amz-Security-Token")?;
@@ -102,7 +103,7 @@ pub(crate) fn check(
     };
 
     // SigV4 with a signed `Date` instead of `X-Amz-Date` (issue 13 §4).
-    let req = crate::sigdate::date_as_amz_date(signed_headers.as_deref(), req)?;
+    let req = crate::sigdate::date_as_amz_date(header_signs_date, req)?;
     let req = check_body(state, req)?;
     Ok((RequestContext::new(session_token), req))
 }

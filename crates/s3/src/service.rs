@@ -80,7 +80,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
         // answer gets the CORS headers a matching rule allows.
         let outer = Arc::clone(&shared);
         let resp = Arc::clone(&log)
-            .scope(cors::around(&outer.state, req, move |req| serve(shared, req)))
+            .scope(cors::around(&outer.state, req, move |req| {
+                serve(shared, req)
+            }))
             .await;
         let resp = if timed_out.load(Ordering::Relaxed) {
             logs::note_reason("no request body data within the body idle timeout");

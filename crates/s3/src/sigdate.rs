@@ -17,16 +17,13 @@ fn amz_date_of(date: &str) -> Option<String> {
 }
 
 /// Adds `X-Amz-Date` from the signed `Date` header when the request carries only `Date`.
-/// `signed` is the request's SignedHeaders (lower case) for header auth, `None` otherwise.
+/// `header_signs_date`: the request is header-signed and its (checked) SignedHeaders list
+/// `date`.
 pub(crate) fn date_as_amz_date(
-    signed: Option<&[String]>,
+    header_signs_date: bool,
     mut req: Request<Body>,
 ) -> Result<Request<Body>, S3Error> {
-    let header_auth = req.headers().contains_key(http::header::AUTHORIZATION);
-    let Some(signed) = signed.filter(|_| header_auth) else {
-        return Ok(req);
-    };
-    if req.headers().contains_key("x-amz-date") || !signed.iter().any(|h| h == "date") {
+    if !header_signs_date || req.headers().contains_key("x-amz-date") {
         return Ok(req);
     }
     let Some(date) = req.headers().get(http::header::DATE) else {

@@ -110,6 +110,11 @@ impl MayflyServer {
                 interval_secs: None,
                 ..GcConfig::default()
             },
+            timeouts: Default::default(),
+            // Nor lifecycle sweeps: a test that wants one runs `mayfly serve` with the interval.
+            lifecycle: mayfly::config::LifecycleSweepConfig {
+                interval_secs: None,
+            },
         };
         let running = serve::start(&config, Clock::system()).await?;
         let boot = running

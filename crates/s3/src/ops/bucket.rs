@@ -7,7 +7,7 @@ use mayfly_store::{
     BucketConfigKind, BucketRecord, Entity, Jurisdiction, ListBucketsQuery, StoreError,
 };
 use s3s::dto;
-use s3s::xml::{Deserializer, Serializer};
+use s3s::xml::Deserializer;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::{bucket_id, caller, timestamp_secs};
@@ -149,14 +149,6 @@ pub(super) async fn get_bucket_encryption(
             rules: vec![rule],
         }),
     }))
-}
-
-fn to_xml<T: s3s::xml::Serialize>(value: &T) -> S3Result<String> {
-    let mut buf = Vec::new();
-    value
-        .serialize(&mut Serializer::new(&mut buf))
-        .map_err(|e| internal(&format_args!("xml: {e:?}")))?;
-    String::from_utf8(buf).map_err(|e| internal(&e))
 }
 
 fn from_xml<'a, T: s3s::xml::Deserialize<'a>>(doc: &'a str) -> S3Result<T> {

@@ -1,6 +1,10 @@
 //! The permission matrix of `crates/core/tests/matrix.rs` (operation × permission × in or out
-//! of path scope), replayed over HTTP against the endpoint. "Allowed" means anything but
-//! 403 `AccessDenied` (the store may still say 404, 409, 400 ...); "denied" means exactly 403.
+//! of path scope), replayed over HTTP against the endpoint. "Allowed" means a 2xx answer: each
+//! request is built to succeed when permitted (fresh bucket names, seeded configuration, a real
+//! part to complete), so a 4xx from the store, a 500 or a 501 fails the cell just like a wrong
+//! 403; "denied" means exactly 403 `AccessDenied`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mayfly_core::{Permission, S3Op};
 use mayfly_s3::Limits;
@@ -31,7 +35,14 @@ fn request(op: S3Op, k: &str, upload: &str) -> Req {
     let xml = |r: Req, body: &[u8]| r.body(body).h("content-md5", &md5_b64(body));
     match op {
         S3Op::ListBuckets => Req::get("/"),
-        S3Op::CreateBucket => Req::new("PUT", &b),
+        S3Op::CreateBucket => {
+            // A name no earlier cell created, so an allowed create really succeeds.
+            static N: AtomicUsize = AtomicUsize::new(0);
+            Req::new(
+                "PUT",
+                &format!("/matrix-new-{}", N.fetch_add(1, Ordering::Relaxed)),
+            )
+        }
         S3Op::HeadBucket => Req::new("HEAD", &b),
         S3Op::DeleteBucket => Req::new("DELETE", &b),
         S3Op::GetBucketLocation => Req::get(&b).q("location", ""),
@@ -63,7 +74,8 @@ fn request(op: S3Op, k: &str, upload: &str) -> Req {
             .q("uploadId", upload)
             .h("x-amz-copy-source", &src),
         S3Op::CompleteMultipartUpload => {
-            let body = b"<CompleteMultipartUpload><Part><PartNumber>9</PartNumber><ETag>\"00000000000000000000000000000000\"</ETag></Part></CompleteMultipartUpload>";
+            // Part 1 (body `p`, uploaded by `check`), whose ETag is md5("p").
+            let body = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"83878c91171338902e0fe0fb97a8c47a\"</ETag></Part></CompleteMultipartUpload>";
             Req::new("POST", &o).q("uploadId", upload).body(body)
         }
         S3Op::AbortMultipartUpload => Req::new("DELETE", &o).q("uploadId", upload),
@@ -90,15 +102,51 @@ async fn upload_for(env: &Env, key: &str) -> String {
         .to_owned()
 }
 
-async fn check(env: &Env, key: &Key, op: S3Op, k: &str, allowed: bool, what: &str) {
+/// Seeds what an allowed `op` needs to succeed: the object, an upload with part 1, and the
+/// bucket's CORS and lifecycle configuration (a previous cell may have deleted them).
+async fn seed(env: &Env, op: S3Op, k: &str) -> String {
     env.call(&env.admin, Req::put(&format!("/{BUCKET}/{k}"), b"seed"))
-        .await;
+        .await
+        .ok();
     let upload = upload_for(env, k).await;
+    env.call(
+        &env.admin,
+        Req::put(&format!("/{BUCKET}/{k}"), b"p")
+            .q("partNumber", "1")
+            .q("uploadId", &upload),
+    )
+    .await
+    .ok();
+    let b = format!("/{BUCKET}");
+    let xml = |r: Req, body: &[u8]| r.body(body).h("content-md5", &md5_b64(body));
+    match op {
+        S3Op::GetBucketCors => {
+            env.call(&env.admin, xml(Req::new("PUT", &b).q("cors", ""), CORS))
+                .await
+                .ok();
+        }
+        S3Op::GetBucketLifecycleConfiguration => {
+            env.call(
+                &env.admin,
+                xml(Req::new("PUT", &b).q("lifecycle", ""), LIFECYCLE),
+            )
+            .await
+            .ok();
+        }
+        _ => {}
+    }
+    upload
+}
+
+async fn check(env: &Env, key: &Key, op: S3Op, k: &str, allowed: bool, what: &str) {
+    let upload = seed(env, op, k).await;
     let r = env.call(key, request(op, k, &upload)).await;
     if allowed {
+        // Only a 2xx proves the operation was allowed and served: a 404, 409, 500 or 501
+        // after the gate would hide a wrong table or a broken operation.
         assert!(
-            r.status != 403 && r.status != 401,
-            "{what}: {op} should be allowed, got {} {}",
+            (200..300).contains(&r.status),
+            "{what}: {op} should be allowed and succeed, got {} {}",
             r.status,
             r.text()
         );
@@ -170,11 +218,24 @@ async fn temporary_credentials_whole_bucket_and_path_scoped() {
             .await;
         }
     }
-    let admin_temp = env.temp(&env.admin, TempSpec::new(Permission::AdminReadWrite));
-    let r = env
+    // DeleteBucket, allowed only to admin-read-write: on a fresh, empty bucket it succeeds.
+    let fresh = matrix_env().await;
+    let admin_temp = fresh.temp(&fresh.admin, TempSpec::new(Permission::AdminReadWrite));
+    let r = fresh
         .call(&admin_temp, request(S3Op::DeleteBucket, "", ""))
         .await;
-    r.expect(409, "BucketNotEmpty");
+    assert_eq!(r.status, 204, "DeleteBucket: {}", r.text());
+}
+
+async fn matrix_env() -> Env {
+    Env::with(
+        Clock::system(),
+        Limits {
+            min_part_size: 1,
+            ..Limits::default()
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -211,4 +272,8 @@ async fn long_lived_tokens() {
             .await;
         }
     }
+    let fresh = matrix_env().await;
+    let key = fresh.token(30, Permission::AdminReadWrite, None).await;
+    let r = fresh.call(&key, request(S3Op::DeleteBucket, "", "")).await;
+    assert_eq!(r.status, 204, "DeleteBucket: {}", r.text());
 }
