@@ -11,5 +11,6 @@ mod credentials;
 mod robustness;
 mod routes;
 mod schema;
+mod testing;
 mod tokens;
 mod wire;
