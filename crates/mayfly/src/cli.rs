@@ -186,11 +186,11 @@ pub struct ServeArgs {
     /// and once both listeners accept, one JSON line on stdout: api_url, s3_url, account_id,
     /// api_token, access_key_id, secret_access_key, pid. Ignores --data-dir, --metadata and
     /// --blobs.
-    #[arg(long)]
+    #[arg(long, env = "MAYFLY_EPHEMERAL")]
     pub ephemeral: bool,
     /// With --ephemeral: stop (removing the data) when standard input closes, so a test runner
     /// that dies, even by SIGKILL, leaves no server behind.
-    #[arg(long, requires = "ephemeral")]
+    #[arg(long, env = "MAYFLY_EXIT_ON_STDIN_EOF", requires = "ephemeral")]
     pub exit_on_stdin_eof: bool,
     /// Mount the testing API (POST /client/v4/mayfly/accounts: a fresh account with its own
     /// admin token). For test servers only; --ephemeral turns it on.
