@@ -317,8 +317,61 @@ async fn fresh_accounts_come_from_the_testing_api() {
     assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
 }
 
-/// A bare HTTP/1.1 POST (no body) and its JSON answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_server_has_no_testing_api() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ready = tmp.path().join("ready.json");
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAYFLY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
+        .args([
+            "serve",
+            "--api-listen",
+            "127.0.0.1:0",
+            "--s3-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("--ready-file")
+        .arg(&ready)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mayfly serve");
+    let started = Instant::now();
+    let info: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && let Ok(v) = serde_json::from_str(&text)
+        {
+            break v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "not ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let api_url = info["api_url"].as_str().expect("api_url");
+    let (head, body) = post(&format!("{api_url}/mayfly/accounts"), "anything").await;
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert_eq!(body["success"], Value::Bool(false), "{body}");
+    assert_eq!(body["errors"][0]["code"], 7000, "{body}");
+    kill("-TERM", child.id());
+    assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
+}
+
+/// A bare HTTP/1.1 POST (no body) that must answer 200; its JSON body.
 async fn post_json(url: &str, token: &str) -> Value {
+    let (head, body) = post(url, token).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body
+}
+
+/// A bare HTTP/1.1 POST (no body): the status line and headers, and the JSON body.
+async fn post(url: &str, token: &str) -> (String, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').expect("path");
@@ -331,6 +384,8 @@ async fn post_json(url: &str, token: &str) -> Value {
     tcp.read_to_end(&mut raw).await.expect("read");
     let text = String::from_utf8(raw).expect("utf-8");
     let (head, body) = text.split_once("\r\n\r\n").expect("head");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str(body).expect("json body")
+    (
+        head.to_owned(),
+        serde_json::from_str(body).expect("json body"),
+    )
 }
