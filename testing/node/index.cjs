@@ -14,7 +14,7 @@
 // server exits and removes its data by itself.
 
 const { spawn } = require('node:child_process');
-const { accessSync, constants, openSync, closeSync, mkdtempSync, readFileSync } = require('node:fs');
+const { accessSync, constants, openSync, closeSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
@@ -142,7 +142,7 @@ class Mayfly extends Account {
     });
   }
 
-  /** What the server logged (its stderr). */
+  /** What the server logged (its stderr; removed after a clean stop). */
   logs() {
     return readFileSync(this.logPath, 'utf8');
   }
@@ -160,6 +160,8 @@ class Mayfly extends Account {
     const result = await Promise.race([this._exited, timeout]);
     clearTimeout(timer);
     if (result === null) throw new Error(`mayfly (pid ${this.pid}) did not stop within ${STOP_TIMEOUT_MS} ms`);
+    // A clean stop leaves nothing behind; a failed one keeps its log for the report.
+    if (result.code === 0) rmSync(path.dirname(this.logPath), { recursive: true, force: true });
     return result;
   }
 }

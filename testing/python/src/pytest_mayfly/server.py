@@ -188,8 +188,10 @@ class MayflyServer(Account):
         )
 
     def logs(self) -> str:
-        """What the server has logged so far (its stderr)."""
-        return self.log_path.read_text(errors="replace") if self.log_path else ""
+        """What the server has logged so far (its stderr; removed after a clean stop)."""
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")
+        return ""
 
     def stop(self) -> int:
         """Closes the server's stdin (it drains, removes its data and exits); returns the exit
@@ -200,11 +202,15 @@ class MayflyServer(Account):
         if proc.stdin and not proc.stdin.closed:
             proc.stdin.close()
         try:
-            return proc.wait(timeout=STOP_TIMEOUT_S)
+            code = proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             raise MayflyError(f"mayfly (pid {proc.pid}) did not stop within {STOP_TIMEOUT_S}s") from None
+        if code == 0 and self.log_path:
+            # A clean stop leaves nothing behind; a failed one keeps its log for the report.
+            self.log_path.unlink(missing_ok=True)
+        return code
 
     def __enter__(self) -> "MayflyServer":
         return self
