@@ -21,6 +21,7 @@
 //! | GET | `/accounts/{account_id}/tokens/verify`, `/user/tokens/verify` | `src/tokens.rs` |
 //! | GET | `/accounts/{account_id}/tokens/permission_groups` | `src/tokens.rs` |
 //! | GET, DELETE | `/accounts/{account_id}/tokens/{token_id}` | `src/tokens.rs` |
+//! | POST | `/mayfly/accounts` (only with [`ApiConfig::with_testing_api`]) | `src/testing.rs` |
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<dyn mayfly_store::MetadataStore>) -> std::io::Result<()> {
@@ -46,6 +47,7 @@ mod envelope;
 mod error;
 mod lifecycle;
 mod policies;
+mod testing;
 pub mod time;
 mod tokens;
 
@@ -65,6 +67,8 @@ pub struct ApiConfig {
     /// The S3 endpoint host (`host` or `host:port`) minted credentials are for: the `aud`
     /// claim. The configured public host if there is one, else the S3 listen address.
     audience: String,
+    /// Whether the testing API (`src/testing.rs`) is mounted.
+    testing_api: bool,
 }
 
 impl ApiConfig {
@@ -72,7 +76,16 @@ impl ApiConfig {
     pub fn new(s3_audience: impl Into<String>) -> Self {
         Self {
             audience: s3_audience.into(),
+            testing_api: false,
         }
+    }
+
+    /// Mounts (or not) the testing API: `POST /client/v4/mayfly/accounts` creates a fresh
+    /// account with its own admin token. For throwaway test servers only (`mayfly serve
+    /// --ephemeral`); off by default, and then the path answers 404 like any unknown route.
+    pub fn with_testing_api(mut self, on: bool) -> Self {
+        self.testing_api = on;
+        self
     }
 
     /// The `aud` host.
@@ -157,9 +170,13 @@ pub fn router(state: ApiState) -> Router {
             "/{account_id}/tokens/{token_id}",
             get(tokens::get).put(tokens::update).delete(tokens::revoke),
         );
-    let v4 = Router::new()
+    let mut v4 = Router::new()
         .nest("/accounts", accounts)
-        .route("/user/tokens/verify", get(tokens::verify_user))
+        .route("/user/tokens/verify", get(tokens::verify_user));
+    if state.config.testing_api {
+        v4 = v4.route("/mayfly/accounts", post(testing::create_account));
+    }
+    let v4 = v4
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route);
     Router::new()

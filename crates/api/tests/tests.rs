@@ -12,5 +12,6 @@ mod matrix;
 mod robustness;
 mod routes;
 mod schema;
+mod testing;
 mod tokens;
 mod wire;

@@ -47,11 +47,12 @@ pub(crate) struct Cli {
     /// RSS and CPU time are reported too.
     #[arg(long = "peer", value_name = "NAME=URL,KEY,SECRET")]
     pub(crate) peers: Vec<String>,
-    /// Scenarios to run, comma-separated: baseline,mint,auth,small,large,list.
+    /// Scenarios to run, comma-separated: baseline,mint,auth,small,large,list,startup
+    /// (startup: `mayfly serve --ephemeral` from process start to its ready line).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "baseline,mint,auth,small,large,list"
+        default_value = "baseline,mint,auth,small,large,list,startup"
     )]
     pub(crate) scenarios: Vec<String>,
     /// Interleaved rounds: every step runs once per round on each endpoint (A,B,A,B...).
@@ -131,7 +132,9 @@ pub(crate) struct Plan {
 impl Cli {
     /// Resolves defaults (full or smoke) and checks the values.
     pub(crate) fn plan(&self) -> Result<Plan> {
-        let known = ["baseline", "mint", "auth", "small", "large", "list"];
+        let known = [
+            "baseline", "mint", "auth", "small", "large", "list", "startup",
+        ];
         for s in &self.scenarios {
             if !known.contains(&s.as_str()) {
                 bail!("unknown scenario {s:?} (known: {})", known.join(","));

@@ -75,11 +75,12 @@ async fn run(cli: Cli) -> Result<()> {
     for f in &cli.endpoints {
         endpoints.push(endpoint::from_file(f)?);
     }
+    let mayfly_bin = cli
+        .mayfly_bin
+        .clone()
+        .unwrap_or_else(endpoint::default_mayfly_bin);
     if cli.endpoints.is_empty() {
-        let bin = cli
-            .mayfly_bin
-            .clone()
-            .unwrap_or_else(endpoint::default_mayfly_bin);
+        let bin = mayfly_bin.clone();
         let dir = work.path().join("mayfly");
         std::fs::create_dir_all(&dir)?;
         endpoints.push(endpoint::spawn_mayfly("mayfly", &bin, &dir)?);
@@ -142,6 +143,7 @@ async fn run(cli: Cli) -> Result<()> {
         small: target::payload(plan.small_size),
         large: target::payload(plan.large_size),
         seq: 0,
+        mayfly_bin,
     };
     let mut acc: BTreeMap<(usize, String), Acc> = BTreeMap::new();
     let mut rss_per_step = true;

@@ -9,6 +9,8 @@ use crate::steps::{Kind, Step};
 
 /// Local signing goal, credentials per second on one core.
 pub(crate) const LOCAL_SIGN_GOAL: f64 = 200_000.0;
+/// `mayfly serve --ephemeral`, process start to its JSON line (issue 17: "well under 100 ms").
+pub(crate) const EPHEMERAL_READY_GOAL_MS: f64 = 100.0;
 
 /// One step on one endpoint (or `local`), all rounds merged.
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +184,16 @@ pub(crate) fn targets(
             false,
         );
     }
+    if let Some(r) = t.find("local", |r| r.kind == Kind::EphemeralReady).cloned() {
+        t.push(
+            "ephemeral server ready (p50) <= 100 ms".into(),
+            "local",
+            Some((&r, r.p50_ms)),
+            Some(("100 ms".into(), EPHEMERAL_READY_GOAL_MS)),
+            1.0,
+            true,
+        );
+    }
     let local_mib = |t: &Targets<'_>, k: Kind, size: usize| {
         t.find("local", |r| {
             r.kind == k && (size == 0 || r.size_bytes == size)
@@ -342,6 +354,7 @@ pub(crate) fn targets(
                 | Kind::DiskRead
                 | Kind::Get { .. }
                 | Kind::Put
+                | Kind::EphemeralReady
                 | Kind::List => {}
             }
         }

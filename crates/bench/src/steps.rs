@@ -39,11 +39,19 @@ pub(crate) enum Kind {
     Md5,
     DiskWrite,
     DiskRead,
-    Get { temp: bool },
+    Get {
+        temp: bool,
+    },
     Put,
-    PutLarge { multipart: bool },
-    GetLarge { multipart: bool },
+    PutLarge {
+        multipart: bool,
+    },
+    GetLarge {
+        multipart: bool,
+    },
     List,
+    /// `mayfly serve --ephemeral`: process start to its JSON line (both listeners accept).
+    EphemeralReady,
 }
 
 /// One step: an operation kind at one size and concurrency.
@@ -274,6 +282,20 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
             );
         }
     }
+    if wants("startup") {
+        // Each operation starts and stops a whole process: count them, not seconds.
+        add(
+            &mut v,
+            "startup/ephemeral-ready".into(),
+            "startup",
+            Kind::EphemeralReady,
+            Who::Local,
+            1,
+            0,
+            Budget::Ops(if plan.smoke { 3 } else { 20 }),
+            false,
+        );
+    }
     if wants("list") {
         add(
             &mut v,
@@ -297,6 +319,8 @@ pub(crate) struct Local {
     pub(crate) small: Bytes,
     pub(crate) large: Bytes,
     pub(crate) seq: u64,
+    /// The `mayfly` binary the startup step launches.
+    pub(crate) mayfly_bin: std::path::PathBuf,
 }
 
 /// Runs `step` once on this process (`target` is `None`) or on one endpoint.
@@ -399,6 +423,16 @@ async fn exec_local(step: &Step, _plan: &Plan, local: &mut Local) -> Result<Samp
             }
             load::run_blocking(step.budget, move |_| read_all(&path)).await
         }
+        Kind::EphemeralReady => {
+            let bin = local.mayfly_bin.clone();
+            let runs = match step.budget {
+                Budget::Ops(n) => n,
+                Budget::Time(_) => 1,
+            };
+            tokio::task::spawn_blocking(move || ephemeral_starts(&bin, runs))
+                .await
+                .context("startup step panicked")?
+        }
         Kind::Healthz
         | Kind::MintHttp
         | Kind::Get { .. }
@@ -407,6 +441,56 @@ async fn exec_local(step: &Step, _plan: &Plan, local: &mut Local) -> Result<Samp
         | Kind::GetLarge { .. }
         | Kind::List => anyhow::bail!("{} is not a local step", step.id),
     })
+}
+
+/// `runs` starts of `mayfly serve --ephemeral --exit-on-stdin-eof`. The latency recorded is
+/// process start to its JSON line (both listeners accept): what a test fixture waits for. The
+/// stop that follows (close stdin, drain, remove the data directory, reap) is not timed.
+fn ephemeral_starts(bin: &std::path::Path, runs: u64) -> Sample {
+    let mut s = Sample::default();
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        match ephemeral_ready(bin) {
+            Ok(ready) => {
+                s.latencies_us
+                    .push(u32::try_from(ready.as_micros()).unwrap_or(u32::MAX));
+                s.ops += 1;
+            }
+            Err(e) => {
+                s.errors += 1;
+                s.first_error.get_or_insert_with(|| format!("{e:#}"));
+                break;
+            }
+        }
+    }
+    s.secs = start.elapsed().as_secs_f64();
+    s
+}
+
+/// One start: the time to the ready line, after a clean stop.
+fn ephemeral_ready(bin: &std::path::Path) -> Result<std::time::Duration> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let t = std::time::Instant::now();
+    let mut child = Command::new(bin)
+        .args(["serve", "--ephemeral", "--exit-on-stdin-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("spawning {} serve --ephemeral", bin.display()))?;
+    let mut line = String::new();
+    let read = child
+        .stdout
+        .take()
+        .map(|out| std::io::BufReader::new(out).read_line(&mut line));
+    let ready = t.elapsed();
+    drop(child.stdin.take());
+    let status = child.wait()?;
+    match read {
+        Some(Ok(n)) if n > 0 && line.contains("\"api_url\"") && status.success() => Ok(ready),
+        _ => anyhow::bail!("mayfly serve --ephemeral: no ready line (exit {status})"),
+    }
 }
 
 fn write_fsync(path: &std::path::Path, body: &[u8]) -> Result<u64> {
@@ -587,6 +671,7 @@ async fn exec_remote(step: &Step, plan: &Plan, t: &Target) -> Result<Sample> {
             .await
         }
         Kind::MintLocal
+        | Kind::EphemeralReady
         | Kind::HmacSha256
         | Kind::Sha256
         | Kind::Md5

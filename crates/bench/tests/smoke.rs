@@ -46,7 +46,9 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().unwrap();
-    for scenario in ["baseline", "mint", "auth", "small", "large", "list"] {
+    for scenario in [
+        "baseline", "mint", "auth", "small", "large", "list", "startup",
+    ] {
         assert!(
             rows.iter().any(|r| r["scenario"] == scenario),
             "no {scenario} rows"

@@ -195,6 +195,22 @@ pub struct ServeArgs {
     /// [default: 3600].
     #[arg(long, env = "MAYFLY_LIFECYCLE_INTERVAL", value_name = "SECONDS")]
     pub lifecycle_interval: Option<u64>,
+    /// A throwaway server for tests: data in a fresh temporary directory removed at exit
+    /// (also on SIGTERM/SIGINT; in $TMPDIR, else in memory under /dev/shm on Linux, else the
+    /// system temp dir), both listeners on free ports unless given, the testing API on,
+    /// and once both listeners accept, one JSON line on stdout: api_url, s3_url, account_id,
+    /// api_token, access_key_id, secret_access_key, pid. Ignores --data-dir, --metadata and
+    /// --blobs.
+    #[arg(long, env = "MAYFLY_EPHEMERAL")]
+    pub ephemeral: bool,
+    /// With --ephemeral: stop (removing the data) when standard input closes, so a test runner
+    /// that dies, even by SIGKILL, leaves no server behind.
+    #[arg(long, env = "MAYFLY_EXIT_ON_STDIN_EOF", requires = "ephemeral")]
+    pub exit_on_stdin_eof: bool,
+    /// Mount the testing API (POST /client/v4/mayfly/accounts: a fresh account with its own
+    /// admin token). For test servers only; --ephemeral turns it on.
+    #[arg(long, env = "MAYFLY_ENABLE_TESTING_API")]
+    pub enable_testing_api: bool,
 }
 
 pub(crate) fn parse_pg_url(s: &str) -> Result<mayfly_store_pg::PgUrl, String> {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod creds;
+pub mod ephemeral;
 pub mod gc;
 pub mod init;
 pub mod lifecycle;
@@ -52,10 +53,14 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Creds(cmd) => creds::run(cmd).await,
+        Command::Serve(args) if args.ephemeral => {
+            ephemeral::run(args).await.map(|()| ExitCode::SUCCESS)
+        }
         Command::Serve(args) => {
+            let testing_api = args.enable_testing_api;
             let (config, stores) = config::ServeConfig::resolve_with_store(args)?;
             logging::init(config.log_format);
-            serve_until_signal(&config, &stores)
+            serve_until_signal(&config, &stores, testing_api)
                 .await
                 .map(|()| ExitCode::SUCCESS)
         }
@@ -66,10 +71,13 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn serve_until_signal(
     config: &config::ServeConfig,
     stores: &serve::StoreChoice,
+    testing_api: bool,
 ) -> anyhow::Result<()> {
     use std::io::Write;
 
-    let running = serve::start_with(config, stores, mayfly_store::Clock::system()).await?;
+    let running =
+        serve::start_with_testing(config, stores, mayfly_store::Clock::system(), testing_api)
+            .await?;
     tokio::spawn(metrics::upkeep_loop());
     {
         let mut out = std::io::stdout().lock();

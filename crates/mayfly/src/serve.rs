@@ -206,6 +206,17 @@ pub async fn start_with(
     stores: &StoreChoice,
     clock: Clock,
 ) -> anyhow::Result<Running> {
+    start_with_testing(config, stores, clock, false).await
+}
+
+/// [`start_with`], with the testing API (`POST /client/v4/mayfly/accounts`, see
+/// [`mayfly_api::ApiConfig::with_testing_api`]) mounted when `testing_api` is true.
+pub async fn start_with_testing(
+    config: &ServeConfig,
+    stores: &StoreChoice,
+    clock: Clock,
+    testing_api: bool,
+) -> anyhow::Result<Running> {
     let ((metadata, blobs, keep_alive), boot) =
         open_store(&config.data_dir, stores, &clock).await?;
     let api_listener = TcpListener::bind(config.api_listen)
@@ -230,7 +241,7 @@ pub async fn start_with(
     let api_state = mayfly_api::ApiState::new(
         Arc::clone(&metadata),
         clock.clone(),
-        mayfly_api::ApiConfig::new(audience),
+        mayfly_api::ApiConfig::new(audience).with_testing_api(testing_api),
     );
     let api = Router::new()
         .route("/healthz", get(healthz))
