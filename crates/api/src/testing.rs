@@ -14,7 +14,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use mayfly_core::{Access, Permission};
+use mayfly_core::{Permission, authorize_test_account};
 use mayfly_store::{
     AccountRecord, TokenRecord, TokenStatus, TokenValue, new_account_id, new_token_id,
 };
@@ -40,10 +40,7 @@ pub(crate) async fn create_account(
     State(state): State<ApiState>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    caller.require(
-        Access::AccountWrite,
-        "creating test accounts needs an admin-read-write token",
-    )?;
+    authorize_test_account(&caller.api_token())?;
     let now = state.clock.now();
     let account_id = new_account_id();
     let token_id = new_token_id();

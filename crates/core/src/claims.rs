@@ -235,6 +235,10 @@ impl ClaimsBuilder {
     }
 }
 
+/// `{"alg":"HS256","typ":"JWT"}`, the header Cloudflare's helper emits, base64url-encoded: the
+/// first segment of every session token, so part of what the claims encode to.
+pub(crate) const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
 impl Claims {
     /// The exact length of the session token [`crate::mint`] makes from these claims:
     /// `base64("jwt/" + header + "." + base64url(json) + "." + base64url(32-byte HMAC))`.
@@ -244,7 +248,7 @@ impl Claims {
             Err(_) => unreachable!("claims always serialise"),
         };
         let b64url = |n: usize| (n * 4).div_ceil(3);
-        let jwt_len = crate::token::HEADER_B64.len() + 1 + b64url(json_len) + 1 + b64url(32);
+        let jwt_len = HEADER_B64.len() + 1 + b64url(json_len) + 1 + b64url(32);
         (4 + jwt_len).div_ceil(3) * 4
     }
 }

@@ -69,7 +69,7 @@ pub use error::{Denied, DenyReason, InvalidInput, TokenError};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
     ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,
-    authorize_mint, authorize_token_admin,
+    authorize_mint, authorize_test_account, authorize_token_admin,
 };
 pub use permission::{Access, Permission, S3Action, S3Op, Target};
 pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};

@@ -157,6 +157,15 @@ fn within(caller: &ApiToken, grant: &TokenGrant<'_>) -> Result<(), Denied> {
     }
 }
 
+/// Decides the testing API's "create a fresh account" (`POST /mayfly/accounts`, mounted only
+/// on test servers): an active `admin-read-write` token of any account of the server.
+pub fn authorize_test_account(caller: &ApiToken) -> Result<(), Denied> {
+    if !caller.rights.is_active() {
+        return deny(DenyReason::Inactive);
+    }
+    needs(caller, Permission::AdminReadWrite)
+}
+
 /// Decides a token-management action for `caller` on the account in the path.
 ///
 /// Listing, creating and updating tokens needs `admin-read-write` (an update can raise a

@@ -11,7 +11,7 @@
 //! over the received bytes in constant time, the lifetime and the audience, and returns a
 //! [`VerifiedToken`], the only type that yields usable claims and the temporary secret.
 
-use crate::claims::{Claims, MAX_TTL_SECS};
+use crate::claims::{Claims, HEADER_B64, MAX_TTL_SECS};
 use crate::error::TokenError;
 use crate::hex;
 use crate::ids::{AccessKeyId, SecretAccessKey, SessionToken};
@@ -27,9 +27,6 @@ pub const MAX_SESSION_TOKEN_LEN: usize = 32 * 1024;
 /// How far in the future `iat` may lie, for clients minting locally with a clock slightly
 /// ahead of the server's.
 pub const IAT_LEEWAY_SECS: u64 = 60;
-
-/// `{"alg":"HS256","typ":"JWT"}`, the header Cloudflare's helper emits, base64url-encoded.
-pub(crate) const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 /// `jwt/`, the prefix inside the base64 session token.
 const JWT_PREFIX: &str = "jwt/";

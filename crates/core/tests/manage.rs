@@ -344,3 +344,27 @@ fn a_token_never_outlives_the_token_that_creates_or_updates_it() {
         );
     }
 }
+
+#[test]
+fn only_an_active_admin_read_write_token_creates_test_accounts() {
+    for (perm, limited) in CALLERS {
+        let got = authorize_test_account(&caller(perm, limited));
+        assert_eq!(
+            got.is_ok(),
+            perm == Permission::AdminReadWrite,
+            "{perm} (limited: {limited}): {got:?}"
+        );
+    }
+    let disabled = token(
+        CALLER_ID,
+        ACCOUNT,
+        Permission::AdminReadWrite,
+        false,
+        false,
+        None,
+    );
+    assert_eq!(
+        authorize_test_account(&disabled).map_err(|d| d.reason),
+        Err(DenyReason::Inactive)
+    );
+}

@@ -39,6 +39,9 @@ Examples:
 
 Exit codes: 0 success, 1 failure (the message says why), 2 bad command line.";
 
+/// Data directory used when nothing else names one.
+pub const DEFAULT_DATA_DIR: &str = "./mayfly-data";
+
 /// The `mayfly` command line.
 #[derive(Debug, Parser)]
 #[command(name = "mayfly", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -85,7 +88,7 @@ file given by --config, then defaults. SIGTERM or SIGINT drains in-flight reques
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Data directory (created if missing).
-    #[arg(long, env = "MAYFLY_DATA_DIR", default_value = crate::config::DEFAULT_DATA_DIR)]
+    #[arg(long, env = "MAYFLY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]

@@ -10,11 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use mayfly_store_pg::{PgOptions, PgSslMode, S3Credentials};
 
-use crate::cli::{LogFormat, ServeArgs, parse_blobs_url, parse_pg_url};
-use crate::serve::StoreChoice;
+use crate::cli::{DEFAULT_DATA_DIR, LogFormat, ServeArgs, parse_blobs_url, parse_pg_url};
 
-/// Data directory used when nothing else names one.
-pub const DEFAULT_DATA_DIR: &str = "./mayfly-data";
 /// API listen address used when nothing else names one.
 pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8787";
 /// S3 listen address used when nothing else names one.
@@ -174,6 +171,26 @@ impl Default for LifecycleSweepConfig {
             interval_secs: Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
         }
     }
+}
+
+/// Which storage implementation `serve` wires in ([`resolve_store`] builds it).
+// Built once at startup: the size of the `Postgres` variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    /// SQLite + files in the data directory (one node).
+    Local,
+    /// PostgreSQL metadata + upstream S3 blobs (any number of nodes).
+    Postgres {
+        /// The database (Debug redacts its password).
+        metadata: mayfly_store_pg::PgUrl,
+        /// Pool size, connect timeout, TLS.
+        options: mayfly_store_pg::PgOptions,
+        /// The upstream bucket.
+        blobs: mayfly_store_pg::S3BlobsConfig,
+        /// Its credentials (Debug redacts the secret).
+        credentials: mayfly_store_pg::S3Credentials,
+    },
 }
 
 /// When `serve` collects orphan blobs (see [`mayfly_store::gc`]).

@@ -110,7 +110,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve_until_stopped(
     config: &ServeConfig,
-    stores: &serve::StoreChoice,
+    stores: &crate::config::StoreChoice,
     exit_on_eof: bool,
 ) -> anyhow::Result<()> {
     let running =

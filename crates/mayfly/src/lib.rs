@@ -70,7 +70,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `mayfly serve`: start, announce, write the ready file, run until SIGTERM/SIGINT, drain.
 async fn serve_until_signal(
     config: &config::ServeConfig,
-    stores: &serve::StoreChoice,
+    stores: &config::StoreChoice,
     testing_api: bool,
 ) -> anyhow::Result<()> {
     use std::io::Write;

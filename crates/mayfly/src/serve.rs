@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, StoreChoice};
 use crate::init::{Bootstrap, InitError, bootstrap};
 use crate::metrics::{self, Listener};
 
@@ -105,26 +105,6 @@ impl StopHandle {
     pub fn stop(&self) {
         let _ = self.0.send(true);
     }
-}
-
-/// Which storage implementation `serve` wires in ([`crate::config::resolve_store`] builds it).
-// Built once at startup: the size of the `Postgres` variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum StoreChoice {
-    /// SQLite + files in the data directory (one node).
-    Local,
-    /// PostgreSQL metadata + upstream S3 blobs (any number of nodes).
-    Postgres {
-        /// The database (Debug redacts its password).
-        metadata: mayfly_store_pg::PgUrl,
-        /// Pool size, connect timeout, TLS.
-        options: mayfly_store_pg::PgOptions,
-        /// The upstream bucket.
-        blobs: mayfly_store_pg::S3BlobsConfig,
-        /// Its credentials (Debug redacts the secret).
-        credentials: mayfly_store_pg::S3Credentials,
-    },
 }
 
 /// The opened stores, and whatever must live as long as the servers (the data-directory lock).

@@ -33,8 +33,8 @@ use mayfly_store::{BucketConfigKind, BucketId, Entity, StoreError};
 use s3s::dto;
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
+use crate::error::error_response;
 use crate::host::Addressing;
-use crate::service::error_response;
 use crate::state::S3State;
 
 const ACRM: &str = "access-control-request-method";

@@ -298,3 +298,11 @@ pub(crate) fn invalid_bucket_name() -> S3Error {
         "The specified bucket is not valid.",
     )
 }
+
+/// An S3 error as the HTTP answer (XML body); 500 if it cannot be rendered.
+pub(crate) fn error_response(e: S3Error) -> axum::response::Response {
+    match e.to_http_response() {
+        Ok(resp) => resp.map(axum::body::Body::new),
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}

@@ -39,6 +39,7 @@ mod ops;
 mod service;
 mod sigdate;
 mod state;
+mod timestamps;
 
 pub use host::{EndpointHosts, InvalidHost};
 pub use service::router;

@@ -9,7 +9,7 @@ use mayfly_store::lifecycle::{
 use s3s::dto;
 use s3s::{S3Error, S3Result, s3_error};
 
-use crate::ops::timestamp_secs;
+use crate::timestamps::timestamp_secs;
 
 fn unix_secs(t: &dto::Timestamp) -> i64 {
     time::OffsetDateTime::from(t.clone()).unix_timestamp()

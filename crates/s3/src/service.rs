@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Request, StatusCode};
-use s3s::S3Error;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tracing::instrument::WithSubscriber;
@@ -15,6 +14,7 @@ use tracing::instrument::WithSubscriber;
 use crate::access::Gate;
 use crate::auth::Authenticator;
 use crate::cors;
+use crate::error::error_response;
 use crate::guard;
 use crate::host::HostParser;
 use crate::idle::IdleTimeout;
@@ -192,11 +192,4 @@ fn xml_text(body: &str, tag: &str) -> Option<String> {
     let mut text: String = body[start..start + len].chars().take(200).collect();
     text.retain(|c| !c.is_control());
     Some(text)
-}
-
-pub(crate) fn error_response(e: S3Error) -> Response {
-    match e.to_http_response() {
-        Ok(resp) => resp.map(Body::new),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
 }

@@ -20,6 +20,7 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use crate::access::{Verified, parse_bucket};
 use crate::context::Identity;
 use crate::state::S3State;
+pub(crate) use crate::timestamps::{timestamp_ms, timestamp_secs};
 
 pub(crate) struct Mayfly {
     pub(crate) state: S3State,
@@ -38,17 +39,6 @@ pub(crate) fn bucket_id(identity: &Identity, name: &str) -> S3Result<BucketId> {
         identity.account().clone(),
         parse_bucket(name)?,
     ))
-}
-
-pub(crate) fn timestamp_ms(ms: u64) -> Timestamp {
-    let secs = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .into()
-}
-
-pub(crate) fn timestamp_secs(secs: u64) -> Timestamp {
-    timestamp_ms(secs.saturating_mul(1000))
 }
 
 pub(crate) fn etag(value: &str) -> ETag {
