@@ -7,13 +7,13 @@
 //! stores; [`GcConfig::grace_secs`] protects blobs whose commit is still on its way.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use mayfly_store::gc::collect_orphans;
 use mayfly_store::{BlobStore, Clock, MetadataStore};
 use tokio::sync::watch;
 
 use crate::config::GcConfig;
+use crate::periodic::Schedule;
 
 /// Runs collection passes until `stop` turns true. Errors are logged and retried next pass.
 pub async fn run(
@@ -21,23 +21,24 @@ pub async fn run(
     meta: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
     clock: Clock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let Some(interval) = config.interval_secs else {
         tracing::info!("orphan-blob collection is off (--gc-interval 0)");
         return;
     };
-    let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        let pass = collect_orphans(&*meta, &*blobs, clock.now(), config.grace_secs);
-        let outcome = tokio::select! {
-            r = pass => r,
-            _ = stop.wait_for(|s| *s) => return,
+    let mut schedule = Schedule::new(interval, stop);
+    while schedule.next().await {
+        let Some(outcome) = schedule
+            .unless_stopped(collect_orphans(
+                &*meta,
+                &*blobs,
+                clock.now(),
+                config.grace_secs,
+            ))
+            .await
+        else {
+            return;
         };
         match outcome {
             Ok(report) => {

@@ -19,6 +19,7 @@ pub mod init;
 pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
+mod periodic;
 pub mod serve;
 
 use std::process::ExitCode;

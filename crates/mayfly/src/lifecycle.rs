@@ -4,13 +4,13 @@
 //! passes are idempotent and never delete an object rewritten after it was judged expired.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use mayfly_store::sweep::sweep;
 use mayfly_store::{BlobStore, Clock, MetadataStore};
 use tokio::sync::watch;
 
 use crate::config::LifecycleSweepConfig;
+use crate::periodic::Schedule;
 
 /// Runs sweeps until `stop` turns true. Errors are logged and retried next pass.
 pub async fn run(
@@ -18,23 +18,19 @@ pub async fn run(
     meta: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
     clock: Clock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let Some(interval) = config.interval_secs else {
         tracing::info!("lifecycle rules are not applied (--lifecycle-interval 0)");
         return;
     };
-    let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        let pass = sweep(&*meta, &*blobs, clock.now_millis());
-        let outcome = tokio::select! {
-            r = pass => r,
-            _ = stop.wait_for(|s| *s) => return,
+    let mut schedule = Schedule::new(interval, stop);
+    while schedule.next().await {
+        let Some(outcome) = schedule
+            .unless_stopped(sweep(&*meta, &*blobs, clock.now_millis()))
+            .await
+        else {
+            return;
         };
         match outcome {
             Ok(r) => {
