@@ -1,4 +1,4 @@
-# Sourced by scripts/test and scripts/capture-wire: idempotent set-up of what the suites need,
+# Sourced by scripts/test, scripts/capture-wire and scripts/capture-s3-wire: idempotent set-up of what the suites need,
 # fast when already done. Needs `repo` set to the repository root.
 #
 #   ensure_venv          .venv with every file of VENV_REQUIREMENTS (rebuilt when one changes)
@@ -59,6 +59,8 @@ missing_system_packages() {
   # PostgreSQL server binaries for crates/store-pg's tests (scripts/pg-test-server runs them).
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
     || missing+=(postgresql)
+  # openssl makes scripts/capture-s3-wire's throwaway TLS certificate.
+  command -v openssl >/dev/null || missing+=(openssl)
   # Debian's Chromium for tests/browser: Playwright drives it; no test tool downloads a browser.
   command -v chromium >/dev/null || missing+=(chromium)
   echo "${missing[*]}"
