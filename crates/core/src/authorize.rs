@@ -149,6 +149,18 @@ impl<'a> Request<'a> {
     pub fn op(&self) -> S3Op {
         self.op
     }
+
+    pub(crate) fn target_key(&self) -> Option<&'a str> {
+        self.key
+    }
+
+    pub(crate) fn target_prefix(&self) -> Option<&'a str> {
+        self.prefix
+    }
+
+    pub(crate) fn copy_source_key(&self) -> Option<&'a str> {
+        self.copy_source.map(|(_, k)| k)
+    }
 }
 
 pub(crate) fn deny(reason: DenyReason) -> Result<(), Denied> {

@@ -56,6 +56,7 @@
 mod authorize;
 mod claims;
 mod error;
+mod explain;
 mod hex;
 mod ids;
 mod manage;
@@ -66,6 +67,7 @@ mod token;
 pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
 pub use claims::{Claims, ClaimsBuilder, MAX_ISSUED_SESSION_TOKEN_LEN, MAX_TTL_SECS};
 pub use error::{Denied, DenyReason, InvalidInput, TokenError};
+pub use explain::explain_denial;
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
     ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,

@@ -6,6 +6,7 @@
     clippy::collapsible_if
 )]
 
+mod explain;
 mod manage;
 mod matrix;
 mod props;

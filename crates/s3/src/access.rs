@@ -74,7 +74,17 @@ fn authorize_for(
     if let Some((b, k)) = t.copy_source {
         req = req.copy_source(b, owner, k);
     }
-    mayfly_core::authorize(principal, &req).map_err(|d| Failure::Denied(d).into())
+    mayfly_core::authorize(principal, &req).map_err(|d| match principal {
+        // A temporary credential's holder learns the rule, in terms its own token already
+        // shows (a Mayfly extension; see `mayfly_core::explain_denial`).
+        mayfly_core::Principal::Temporary { claims, .. } => {
+            let message = mayfly_core::explain_denial(&d, claims, &req);
+            error::denied_explained(&d, message)
+        }
+        // A long-lived key's rights live in the store, not in anything its holder carries:
+        // its denials stay R2's generic "Access Denied".
+        mayfly_core::Principal::Token(_) => Failure::Denied(d).into(),
+    })
 }
 
 /// Converts s3s's operation name to Mayfly's operation, in this one place. Names Mayfly does

@@ -3,8 +3,9 @@
 //! Core's token and authorization errors, storage errors and this crate's own failures all
 //! convert through [`Failure`] into an `S3Error`; the few errors the adapters raise directly
 //! (a bare denial, an unsupported operation, a timed-out body) are built by the functions at
-//! the end. Client-facing messages are generic: a denial never says what would have been
-//! allowed. The precise reason goes to the request's log line (`logs::note_reason`), and
+//! the end. Client-facing messages are generic, but for one exception: a temporary credential's
+//! scope denial carries core's `explain_denial` text, which names only what the holder can read
+//! from its own token (a Mayfly extension). The precise reason goes to the request's log line (`logs::note_reason`), and
 //! internal details of real faults to an ERROR line.
 //!
 //! This module depends on no other module of the crate but `logs`: the body ingest and the
@@ -94,6 +95,13 @@ impl From<Failure> for S3Error {
             }
         }
     }
+}
+
+/// A temporary credential's denial with its explanation as the `<Message>`; the log line keeps
+/// core's fixed reason.
+pub(crate) fn denied_explained(d: &Denied, message: String) -> S3Error {
+    note_reason(format!("denied: {}", d.reason));
+    S3Error::with_message(S3ErrorCode::AccessDenied, message)
 }
 
 fn token_error(t: TokenError) -> S3Error {
