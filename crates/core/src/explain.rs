@@ -26,7 +26,12 @@ pub fn explain_denial(denied: &Denied, claims: &Claims, req: &Request<'_>) -> St
                  account-wide operation",
                 claims.bucket()
             ),
-            _ => format!("{} does not allow {op}", claims.permission()),
+            Access::BucketRead
+            | Access::ConfigRead
+            | Access::ConfigWrite
+            | Access::ObjectRead
+            | Access::ObjectWrite
+            | Access::List => format!("{} does not allow {op}", claims.permission()),
         },
         DenyReason::Action => {
             let listed = list(claims.actions().iter().map(|a| a.as_str()));
