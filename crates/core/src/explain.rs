@@ -15,6 +15,10 @@ use crate::claims::Claims;
 use crate::error::{Denied, DenyReason};
 use crate::permission::{Access, S3Op, Target};
 
+/// The `<Message>` of the S3 `ExpiredToken` error, which an expired credential gets whatever
+/// it asks for.
+pub const EXPIRED_TOKEN_MESSAGE: &str = "The provided token has expired.";
+
 /// The message for a temporary credential's denial. `claims` are the credential's (verified)
 /// claims and `req` the request `authorize` refused with `denied`.
 pub fn explain_denial(denied: &Denied, claims: &Claims, req: &Request<'_>) -> String {

@@ -67,7 +67,7 @@ mod token;
 pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
 pub use claims::{Claims, ClaimsBuilder, MAX_ISSUED_SESSION_TOKEN_LEN, MAX_TTL_SECS};
 pub use error::{Denied, DenyReason, InvalidInput, TokenError};
-pub use explain::explain_denial;
+pub use explain::{EXPIRED_TOKEN_MESSAGE, explain_denial};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
     ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,

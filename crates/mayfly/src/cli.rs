@@ -464,7 +464,45 @@ pub enum CredsCommand {
     /// Decode a session token and show its scope and lifetime; verify it with the parent secret.
     #[command(long_about = INSPECT_LONG_ABOUT, after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
+    /// Would this credential allow an operation on a key? Offline, with the server's own
+    /// decision and denial text (a Mayfly extension).
+    #[command(long_about = CHECK_LONG_ABOUT, after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
 }
+
+const CHECK_LONG_ABOUT: &str = "\
+Answer, offline, whether a temporary credential allows one S3 operation on one key (a Mayfly
+extension; Cloudflare has no such command). The decision is made by the same function the Mayfly
+S3 endpoint uses, and a denial is explained with the same text the endpoint sends as the
+AccessDenied <Message>, e.g. `object-read-only does not allow PutObject` or `key \"docs/a.pdf\"
+is outside the credential's prefixes [\"uploads/\"] and objects []`.
+
+OPERATION is an S3 operation name as the endpoint knows it (GetObject, PutObject, DeleteObject,
+ListObjectsV2, CopyObject, ...). TARGET is a key in the credential's bucket (or in --bucket), or
+s3://BUCKET/KEY; for listings it is the listing prefix, for bucket operations s3://BUCKET/ or an
+empty string. CopyObject and UploadPartCopy also need --copy-source.
+
+The parent token's current rights cannot be known offline: the check assumes the parent still
+allows everything, and says so; the server may still refuse if the parent was revoked or its
+rights reduced. Without the parent secret the token is only decoded (its expiry is still
+checked against this machine's clock); with it (--parent-secret-file, MAYFLY_PARENT_SECRET or
+--parent-secret) the signature, lifetime, issuer and audience are verified as the server does.
+
+The token comes from the argument, from standard input with `-`, or, with no argument, from
+AWS_SESSION_TOKEN. Prints `allowed` (exit status 0) or `denied: <reason>` (exit status 1);
+--json prints one JSON object instead. Nothing secret is printed.";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # Would the credential in my shell let me upload this file?
+  mayfly creds check PutObject photos/uploads/a.png --bucket photos
+
+  # The same with an s3:// URL, the token from a file, and the signature verified too.
+  MAYFLY_PARENT_SECRET=$(cat ~/.config/r2/secret) \\
+      mayfly creds check PutObject s3://photos/uploads/a.png - < token.txt
+
+  # For scripts: one JSON object, exit status 1 when denied.
+  mayfly creds check --json DeleteObject s3://photos/tmp/x.bin";
 
 const MINT_LONG_ABOUT: &str = "\
 Mint temporary S3 credentials bound to one bucket, optionally narrowed to key prefixes
@@ -635,6 +673,41 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
     /// Parent secret: verify the token with it.
+    #[command(flatten)]
+    pub secret: ParentSecretArgs,
+    /// When verifying, the token's issuer must be this access key id [default: not checked].
+    #[arg(long, env = "MAYFLY_PARENT_KEY_ID", value_name = "ID")]
+    pub parent_key_id: Option<String>,
+    /// When verifying, the token's audience must be this endpoint's host [default: not
+    /// checked].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
+/// `mayfly creds check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The S3 operation, as the endpoint names it: GetObject, PutObject, DeleteObject,
+    /// ListObjectsV2, CopyObject, HeadBucket, ...
+    #[arg(value_name = "OPERATION")]
+    pub operation: String,
+    /// The key (the listing prefix for listings), or s3://BUCKET/KEY.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The session token, or `-` for standard input [default: $AWS_SESSION_TOKEN, else
+    /// standard input].
+    #[arg(value_name = "TOKEN|-")]
+    pub token: Option<String>,
+    /// The bucket, when TARGET is a bare key [default: the credential's own bucket].
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// CopyObject and UploadPartCopy: the source key (same bucket), or s3://BUCKET/KEY.
+    #[arg(long, value_name = "KEY|S3_URL")]
+    pub copy_source: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Parent secret: also verify the token's signature and lifetime with it.
     #[command(flatten)]
     pub secret: ParentSecretArgs,
     /// When verifying, the token's issuer must be this access key id [default: not checked].

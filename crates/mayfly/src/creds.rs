@@ -25,7 +25,8 @@ use crate::commands::{bucket_name, connect, permission, print_json};
 /// The environment variable holding the parent secret when no flag names one.
 pub const ENV_PARENT_SECRET: &str = "MAYFLY_PARENT_SECRET";
 
-/// Runs `mayfly creds ...`; the exit code is 1 when `inspect` finds a token invalid.
+/// Runs `mayfly creds ...`; the exit code is 1 when `inspect` finds a token invalid or `check`
+/// finds the operation denied.
 pub async fn run(cmd: CredsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CredsCommand::Mint(args) => {
@@ -45,10 +46,11 @@ pub async fn run(cmd: CredsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CredsCommand::Inspect(args) => inspect(&args, unix_now()?),
+        CredsCommand::Check(args) => crate::creds_check::check(&args, unix_now()?),
     }
 }
 
-fn unix_now() -> anyhow::Result<u64> {
+pub(crate) fn unix_now() -> anyhow::Result<u64> {
     Ok(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?
@@ -319,7 +321,7 @@ fn human_duration(secs: u64) -> String {
 }
 
 /// A stable name for each verification failure (the JSON `verification.error`).
-fn token_error_slug(e: TokenError) -> &'static str {
+pub(crate) fn token_error_slug(e: TokenError) -> &'static str {
     match e {
         TokenError::TooLarge => "too_large",
         TokenError::Malformed => "malformed",
@@ -336,7 +338,7 @@ fn token_error_slug(e: TokenError) -> &'static str {
 
 /// Where the token to inspect comes from: the argument, stdin for `-`, else
 /// `AWS_SESSION_TOKEN`, else stdin.
-fn read_token(arg: Option<&str>) -> anyhow::Result<SessionToken> {
+pub(crate) fn read_token(arg: Option<&str>) -> anyhow::Result<SessionToken> {
     let from_stdin = || -> anyhow::Result<Zeroizing<String>> {
         let mut stdin = std::io::stdin();
         if stdin.is_terminal() {

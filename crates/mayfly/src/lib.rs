@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod creds;
+pub mod creds_check;
 pub mod ephemeral;
 pub mod gc;
 pub mod init;

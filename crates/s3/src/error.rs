@@ -107,9 +107,10 @@ pub(crate) fn denied_explained(d: &Denied, message: String) -> S3Error {
 fn token_error(t: TokenError) -> S3Error {
     note_reason(format!("session token refused: {t}"));
     match t {
-        TokenError::Expired => {
-            S3Error::with_message(S3ErrorCode::ExpiredToken, "The provided token has expired.")
-        }
+        TokenError::Expired => S3Error::with_message(
+            S3ErrorCode::ExpiredToken,
+            mayfly_core::EXPIRED_TOKEN_MESSAGE,
+        ),
         TokenError::BadSignature
         | TokenError::IssuerMismatch
         | TokenError::AudienceMismatch
