@@ -475,6 +475,7 @@ fn every_command_help_has_an_example() {
     leaves(&mayfly::Cli::command(), Vec::new(), &mut all);
     assert!(all.contains(&vec!["creds".to_owned(), "mint".to_owned()]));
     assert!(all.contains(&vec!["creds".to_owned(), "inspect".to_owned()]));
+    assert!(all.contains(&vec!["creds".to_owned(), "check".to_owned()]));
     for path in all {
         for flag in ["-h", "--help"] {
             let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -538,4 +539,151 @@ fn regression_12_local_mint_refuses_a_scope_too_large_to_issue() {
     // One of them fits.
     let ok = mint_vector(&extra[..2]);
     assert!(ok.status.success(), "{}", stderr(&ok));
+}
+
+/// The JSON a `creds check` that denied printed (exit status 1).
+fn denied_json(o: &Output) -> Value {
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn creds_check_answers_offline_with_the_servers_words() {
+    // object-read-write on photos, prefixes up/ and tmp/, object "a b.txt".
+    let token = fresh_token(now() - 10, 900);
+    let env_token = [("AWS_SESSION_TOKEN", token.as_str())];
+
+    let ok = mayfly(
+        &["creds", "check", "PutObject", "up/a.png"],
+        &env_token,
+        None,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let text = stdout(&ok);
+    assert_eq!(text.lines().next(), Some("allowed"));
+    assert!(text.contains("signature not verified"), "{text}");
+    assert!(text.contains("assumed to allow everything"), "{text}");
+
+    // Token from stdin, bucket in an s3:// URL, verified with the parent secret.
+    let out = mayfly(
+        &["creds", "check", "GetObject", "s3://photos/docs/x", "-"],
+        &[("MAYFLY_PARENT_SECRET", PARENT_SECRET)],
+        Some(&token),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            "denied: key \"docs/x\" is outside the credential's prefixes [\"up/\", \"tmp/\"] \
+             and objects [\"a b.txt\"]"
+        )
+    );
+    assert!(text.contains("signature and lifetime verified"), "{text}");
+
+    // Another bucket: only the credential's own is named.
+    let out = mayfly(
+        &[
+            "creds",
+            "check",
+            "--json",
+            "GetObject",
+            "up/a",
+            "--bucket",
+            "secret-x",
+        ],
+        &env_token,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = denied_json(&out);
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["rule"], "bucket");
+    assert_eq!(v["message"], "the credential is for bucket photos");
+    assert!(
+        !v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("secret-x")
+    );
+
+    // A copy reads its source, which must be in scope too.
+    let out = mayfly(
+        &[
+            "creds",
+            "check",
+            "CopyObject",
+            "up/copy",
+            "--copy-source",
+            "docs/src",
+        ],
+        &env_token,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("denied: copy source key \"docs/src\" is outside"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A wrong parent secret: the signature does not verify.
+    let wrong = "00".repeat(32);
+    let out = mayfly(
+        &["creds", "check", "--json", "GetObject", "up/a"],
+        &[
+            ("AWS_SESSION_TOKEN", token.as_str()),
+            ("MAYFLY_PARENT_SECRET", wrong.as_str()),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(denied_json(&out)["rule"], "bad_signature");
+}
+
+#[test]
+fn creds_check_reports_expiry_and_bad_input_clearly() {
+    let expired = fresh_token(now() - 2000, 900);
+    let out = mayfly(
+        &["creds", "check", "--json", "GetObject", "up/a", &expired],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = denied_json(&out);
+    assert_eq!(v["code"], "ExpiredToken");
+    assert_eq!(v["message"], "The provided token has expired.");
+
+    let token = fresh_token(now() - 10, 900);
+    for (args, want) in [
+        (
+            &["creds", "check", "PutObjekt", "up/a", token.as_str()][..],
+            "unknown operation",
+        ),
+        (
+            &["creds", "check", "CopyObject", "up/a", token.as_str()][..],
+            "--copy-source",
+        ),
+        (
+            &[
+                "creds",
+                "check",
+                "GetObject",
+                "s3://photos/up/a",
+                "--bucket",
+                "photos",
+                token.as_str(),
+            ][..],
+            "give the bucket once",
+        ),
+        (
+            &["creds", "check", "GetObject", "up/a", "not-a-token"][..],
+            "cannot decode the session token",
+        ),
+    ] {
+        let out = mayfly(args, &[], None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    }
 }
