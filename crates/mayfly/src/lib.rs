@@ -2,7 +2,8 @@
 //! everything else lives here so tests can call it: [`serve::start`] wires the storage
 //! implementation into the API and S3 routers on two listeners, [`init`] bootstraps a data
 //! directory, [`commands`] drives the management API through `mayfly-client`, and [`creds`] mints
-//! (remotely or offline) and inspects temporary credentials.
+//! (remotely or offline) and inspects temporary credentials, and [`creds_check`] decides offline
+//! whether one would allow an operation.
 //!
 //! It is glue and holds no domain logic: credentials are `mayfly-core`'s, persistence is
 //! `mayfly-store-local`'s, HTTP semantics are `mayfly-api`'s and `mayfly-s3`'s.
