@@ -71,10 +71,18 @@ def test_key_outside_the_prefixes_names_them(server, cf, bucket):
     client = s3(server, creds)
     client.put_object(Bucket=bucket, Key="photos/uploads/a.png", Body=b"inside")
     msg = denial(lambda: client.put_object(Bucket=bucket, Key="docs/a.pdf", Body=b"x"))
-    assert msg == ('key "docs/a.pdf" is outside the credential\'s prefixes ["photos/uploads/"] '
+    assert msg == ('the key is outside the credential\'s prefixes ["photos/uploads/"] '
                    'and objects ["index.html"]')
+    # An existing and a missing out-of-scope key get the same text: no key is echoed.
+    admin = boto3.client(
+        "s3", endpoint_url=server.s3_url, region_name="auto",
+        aws_access_key_id=server.access_key_id, aws_secret_access_key=server.secret_access_key,
+    )
+    admin.put_object(Bucket=bucket, Key="docs/exists.pdf", Body=b"out of scope")
+    assert denial(lambda: client.get_object(Bucket=bucket, Key="docs/exists.pdf")) == msg
+    assert denial(lambda: client.get_object(Bucket=bucket, Key="docs/missing.pdf")) == msg
     listing = denial(lambda: client.list_objects_v2(Bucket=bucket, Prefix="docs/"))
-    assert listing == ('listing prefix "docs/" is outside the credential\'s prefixes '
+    assert listing == ('the listing prefix is outside the credential\'s prefixes '
                        '["photos/uploads/"] and objects ["index.html"]')
 
     done = check(server, creds, "--json", "PutObject", f"s3://{bucket}/docs/a.pdf")

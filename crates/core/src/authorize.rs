@@ -154,10 +154,6 @@ impl<'a> Request<'a> {
         self.key
     }
 
-    pub(crate) fn target_prefix(&self) -> Option<&'a str> {
-        self.prefix
-    }
-
     pub(crate) fn copy_source_key(&self) -> Option<&'a str> {
         self.copy_source.map(|(_, k)| k)
     }

@@ -3,9 +3,9 @@
 //!
 //! [`explain_denial`] renders a [`Denied`] from [`crate::authorize`] with what the credential's
 //! holder can already read from its own session token (bucket, permission, actions, prefixes,
-//! objects) and what the request itself named (operation, key, listing prefix). It never names
-//! the bucket asked for, nor says whether any bucket or key exists, nor what the parent token
-//! may do now beyond "not this": the parent's rights are not in the token.
+//! objects) and the operation asked for. It never echoes the bucket or key asked for (so two
+//! out-of-scope requests get the same bytes), nor says whether any bucket or key exists, nor
+//! what the parent token may do now beyond "not this": the parent's rights are not in the token.
 //!
 //! The server and `mayfly creds check` both call it, so an offline check answers with the very
 //! text a request would get.
@@ -84,15 +84,13 @@ fn explain_path(claims: &Claims, req: &Request<'_>, op: S3Op) -> String {
     let scope = format!("the credential's prefixes {prefixes} and objects {objects}");
     let allowed = |k: &str| claims.paths().is_none_or(|p| p.allows_key(k));
     match op.target() {
+        // The key is not echoed: the message is the same for every out-of-scope key, so two
+        // denials differ in nothing but their request ids (no oracle, even byte for byte).
         Target::Key => match (req.target_key(), req.copy_source_key()) {
-            (Some(k), _) if !allowed(k) => format!("key {k:?} is outside {scope}"),
-            (_, Some(src)) => format!("copy source key {src:?} is outside {scope}"),
-            (k, None) => format!("key {:?} is outside {scope}", k.unwrap_or_default()),
+            (Some(k), Some(_)) if allowed(k) => format!("the copy source key is outside {scope}"),
+            _ => format!("the key is outside {scope}"),
         },
-        Target::Prefix => format!(
-            "listing prefix {:?} is outside {scope}",
-            req.target_prefix().unwrap_or_default()
-        ),
+        Target::Prefix => format!("the listing prefix is outside {scope}"),
         Target::Bucket | Target::Account => format!(
             "{op} acts on the whole bucket, which a credential limited to prefixes {prefixes} \
              and objects {objects} may not do"

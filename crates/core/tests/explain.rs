@@ -153,7 +153,7 @@ fn rows() -> Vec<Row> {
             ),
         row(scoped(), S3Op::PutObject).key("docs/a.pdf").expect(
             R::Path,
-            "key \"docs/a.pdf\" is outside the credential's prefixes [\"photos/uploads/\", \
+            "the key is outside the credential's prefixes [\"photos/uploads/\", \
              \"tmp/\"] and objects [\"index.html\"]",
         ),
         row(scoped(), S3Op::CopyObject)
@@ -161,12 +161,12 @@ fn rows() -> Vec<Row> {
             .copy("docs/b.png")
             .expect(
                 R::Path,
-                "copy source key \"docs/b.png\" is outside the credential's prefixes \
+                "the copy source key is outside the credential's prefixes \
                  [\"photos/uploads/\", \"tmp/\"] and objects [\"index.html\"]",
             ),
         row(scoped(), S3Op::ListObjectsV2).prefix("docs/").expect(
             R::Path,
-            "listing prefix \"docs/\" is outside the credential's prefixes \
+            "the listing prefix is outside the credential's prefixes \
              [\"photos/uploads/\", \"tmp/\"] and objects [\"index.html\"]",
         ),
         row(

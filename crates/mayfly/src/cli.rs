@@ -474,8 +474,8 @@ const CHECK_LONG_ABOUT: &str = "\
 Answer, offline, whether a temporary credential allows one S3 operation on one key (a Mayfly
 extension; Cloudflare has no such command). The decision is made by the same function the Mayfly
 S3 endpoint uses, and a denial is explained with the same text the endpoint sends as the
-AccessDenied <Message>, e.g. `object-read-only does not allow PutObject` or `key \"docs/a.pdf\"
-is outside the credential's prefixes [\"uploads/\"] and objects []`.
+AccessDenied <Message>, e.g. `object-read-only does not allow PutObject` or `the key is outside
+the credential's prefixes [\"uploads/\"] and objects []`.
 
 OPERATION is an S3 operation name as the endpoint knows it (GetObject, PutObject, DeleteObject,
 ListObjectsV2, CopyObject, ...). TARGET is a key in the credential's bucket (or in --bucket), or
