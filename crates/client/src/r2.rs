@@ -267,12 +267,20 @@ impl Client {
             .await?;
         let status = ok.status;
         let wire: WireTempCredentials = ok.into_result()?;
+        let session_token = SessionToken::from_untrusted(&wire.session_token);
+        // The id names the credential (for revocation and the audit trail); a token that does
+        // not even parse cannot have been issued by a server speaking R2's format.
+        let id = mayfly_core::parse_session_token(&session_token)
+            .map_err(|e| decode_err(status, "sessionToken", e))?
+            .credential_id()
+            .clone();
         Ok(TemporaryCredentials {
             access_key_id: AccessKeyId::parse(&wire.access_key_id)
                 .map_err(|e| decode_err(status, "accessKeyId", e))?,
             secret_access_key: SecretAccessKey::parse(&wire.secret_access_key)
                 .map_err(|e| decode_err(status, "secretAccessKey", e))?,
-            session_token: SessionToken::from_untrusted(&wire.session_token),
+            session_token,
+            id,
         })
     }
 

@@ -55,6 +55,7 @@
 
 mod authorize;
 mod claims;
+mod credential_id;
 mod error;
 mod explain;
 mod hex;
@@ -66,6 +67,7 @@ mod token;
 
 pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
 pub use claims::{Claims, ClaimsBuilder, MAX_ISSUED_SESSION_TOKEN_LEN, MAX_TTL_SECS};
+pub use credential_id::{CREDENTIAL_ID_LEN, CredentialId};
 pub use error::{Denied, DenyReason, InvalidInput, TokenError};
 pub use explain::{EXPIRED_TOKEN_MESSAGE, explain_denial};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};

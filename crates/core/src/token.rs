@@ -12,6 +12,7 @@
 //! [`VerifiedToken`], the only type that yields usable claims and the temporary secret.
 
 use crate::claims::{Claims, HEADER_B64, MAX_TTL_SECS};
+use crate::credential_id::CredentialId;
 use crate::error::TokenError;
 use crate::hex;
 use crate::ids::{AccessKeyId, SecretAccessKey, SessionToken};
@@ -40,6 +41,8 @@ pub struct TemporaryCredentials {
     pub secret_access_key: SecretAccessKey,
     /// `base64("jwt/" + jwt)`, sent as `X-Amz-Security-Token`.
     pub session_token: SessionToken,
+    /// The credential's id (a Mayfly extension; see [`CredentialId`]).
+    pub id: CredentialId,
 }
 
 /// Signs `claims` with the parent's secret and derives the temporary credentials, byte-for-byte
@@ -55,6 +58,7 @@ pub fn mint(claims: &Claims, parent_secret: &SecretAccessKey) -> TemporaryCreden
     jwt.push('.');
     URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
     let signature = sign(parent_secret, jwt.as_bytes());
+    let id = CredentialId::of_signing_input(jwt.as_bytes());
     jwt.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
 
@@ -66,6 +70,7 @@ pub fn mint(claims: &Claims, parent_secret: &SecretAccessKey) -> TemporaryCreden
         access_key_id: claims.issuer().clone(),
         secret_access_key: secret,
         session_token: SessionToken::new(STANDARD.encode(wrapped.as_bytes())),
+        id,
     }
 }
 
@@ -86,6 +91,7 @@ pub struct UnverifiedToken {
     signing_input_len: usize,
     signature: [u8; 32],
     claims: Claims,
+    id: CredentialId,
 }
 
 impl core::fmt::Debug for UnverifiedToken {
@@ -102,6 +108,7 @@ impl core::fmt::Debug for UnverifiedToken {
 pub struct VerifiedToken {
     claims: Claims,
     secret: SecretAccessKey,
+    id: CredentialId,
 }
 
 impl VerifiedToken {
@@ -113,6 +120,11 @@ impl VerifiedToken {
     /// The temporary secret access key, `hex(sha256(jwt))`.
     pub fn secret_access_key(&self) -> &SecretAccessKey {
         &self.secret
+    }
+
+    /// The credential's id (see [`CredentialId`]).
+    pub fn credential_id(&self) -> &CredentialId {
+        &self.id
     }
 }
 
@@ -185,11 +197,13 @@ pub fn parse_session_token(token: &SessionToken) -> Result<UnverifiedToken, Toke
         .map_err(|_| TokenError::Malformed)?;
     let signature: [u8; 32] = sig.try_into().map_err(|_| TokenError::Malformed)?;
 
+    let id = CredentialId::of_signing_input(&jwt.as_bytes()[..signing_input_len]);
     Ok(UnverifiedToken {
         jwt,
         signing_input_len,
         signature,
         claims,
+        id,
     })
 }
 
@@ -206,6 +220,12 @@ impl UnverifiedToken {
     /// The claimed parent access key id: use it only to look up the parent's secret.
     pub fn issuer(&self) -> &AccessKeyId {
         self.claims.issuer()
+    }
+
+    /// The credential's id: computable by anyone holding the token, verified or not (it names
+    /// the token; it proves nothing). See [`CredentialId`].
+    pub fn credential_id(&self) -> &CredentialId {
+        &self.id
     }
 
     /// The claims, for display only (e.g. `mayfly creds inspect`): NOT verified.
@@ -250,6 +270,7 @@ impl UnverifiedToken {
         Ok(VerifiedToken {
             claims: self.claims,
             secret,
+            id: self.id,
         })
     }
 }

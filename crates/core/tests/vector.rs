@@ -68,6 +68,12 @@ fn spec_vector_is_reproduced_exactly() {
     assert_eq!(creds.session_token.expose_secret().len(), 684);
     assert!(creds.session_token.expose_secret().starts_with("and0L2V5"));
     assert_eq!(creds.access_key_id.as_str(), PARENT_ID);
+
+    // The credential id (a Mayfly extension), computed independently with Python's hashlib:
+    // sha256(b"mayfly credential id v1\0" + header.payload)[:16].hex()
+    assert_eq!(creds.id.as_str(), "6276efc287ac9ee4a9110faad20fdf53");
+    let parsed = parse_session_token(&creds.session_token).unwrap();
+    assert_eq!(parsed.credential_id(), &creds.id);
 }
 
 fn claims_json(builder: ClaimsBuilder) -> (String, TemporaryCredentials) {
