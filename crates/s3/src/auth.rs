@@ -65,11 +65,14 @@ impl S3Auth for Authenticator {
                 // The derived temporary secret signs the request and every aws-chunk.
                 let secret = SecretKey::from(verified.secret_access_key().expose_secret());
                 let claims = Box::new(verified.claims().clone());
+                let id = verified.credential_id().clone();
                 note_signer(key.as_str(), Signer::Temporary);
+                crate::logs::note_credential(&id);
                 cx.offer(Identity {
                     access_key: key,
                     kind: IdentityKind::Temporary {
                         claims,
+                        id,
                         parent: rights,
                     },
                 });

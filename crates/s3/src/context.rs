@@ -17,7 +17,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use mayfly_core::{AccessKeyId, AccountId, Claims, Principal, SessionToken, TokenRights};
+use mayfly_core::{
+    AccessKeyId, AccountId, Claims, CredentialId, Principal, SessionToken, TokenRights,
+};
 use s3s::S3Result;
 
 tokio::task_local! {
@@ -37,9 +39,12 @@ pub(crate) struct Identity {
 pub(crate) enum IdentityKind {
     /// A long-lived R2 API token used as an S3 key.
     Token(TokenRights),
-    /// A temporary credential: its verified claims and the parent's rights now.
+    /// A temporary credential: its verified claims, its id and the parent's rights now.
     Temporary {
         claims: Box<Claims>,
+        /// Read by revocation and the audit trail (issue 15).
+        #[allow(dead_code)]
+        id: CredentialId,
         parent: TokenRights,
     },
 }
@@ -49,7 +54,9 @@ impl Identity {
     pub(crate) fn principal(&self) -> Principal<'_> {
         match &self.kind {
             IdentityKind::Token(rights) => Principal::Token(rights),
-            IdentityKind::Temporary { claims, parent } => Principal::Temporary { claims, parent },
+            IdentityKind::Temporary { claims, parent, .. } => {
+                Principal::Temporary { claims, parent }
+            }
         }
     }
 

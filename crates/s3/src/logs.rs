@@ -125,6 +125,7 @@ struct Notes {
     op: Option<String>,
     access_key: Option<String>,
     signer: Option<Signer>,
+    credential: Option<mayfly_core::CredentialId>,
     reason: Option<Cow<'static, str>>,
 }
 
@@ -145,6 +146,12 @@ pub(crate) fn note_signer(access_key: &str, signer: Signer) {
         n.access_key = Some(access_key.to_owned());
         n.signer = Some(signer);
     });
+}
+
+/// The id of the temporary credential the request claims (named in the line so an operator
+/// can follow one credential; it reveals nothing about the credential's secret).
+pub(crate) fn note_credential(id: &mayfly_core::CredentialId) {
+    with_notes(|n| n.credential = Some(id.clone()));
 }
 
 /// Why the request was refused. The first reason noted wins: it is the cause, later ones are
@@ -233,6 +240,7 @@ impl RequestLog {
         };
         let op = notes.op.as_deref().unwrap_or("");
         let key = notes.access_key.as_deref().unwrap_or("");
+        let credential = notes.credential.as_ref().map_or("", |c| c.as_str());
         let id = self.id.as_str();
         let latency_ms = out.started.elapsed().as_secs_f64() * 1000.0;
         macro_rules! line {
@@ -244,6 +252,7 @@ impl RequestLog {
                     path,
                     op,
                     access_key = key,
+                    credential_id = credential,
                     status,
                     code,
                     reason = %reason,
