@@ -255,3 +255,86 @@ async fn racing_writers_with_real_blobs_leave_only_the_winners_bytes() {
         "record and bytes belong to the same writer"
     );
 }
+
+/// Every row of `sql` (one text parameter) as `a|b|c` text.
+fn pragma_rows(conn: &rusqlite::Connection, sql: &str, arg: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(sql).expect("pragma");
+    let n = stmt.column_count();
+    stmt.query_map([arg], |r| {
+        let mut cells = Vec::with_capacity(n);
+        for i in 0..n {
+            cells.push(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                other => format!("{other:?}"),
+            });
+        }
+        Ok(cells.join("|"))
+    })
+    .expect("rows")
+    .map(|r| r.expect("row"))
+    .collect()
+}
+
+/// Everything SQLite records about a schema's tables and indexes, in a comparable form:
+/// strictness, columns (type, not-null, default, key), foreign keys (incl. ON DELETE), indexes
+/// (uniqueness, origin, partial, columns) and index definitions, whitespace-normalised.
+fn sqlite_catalog(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in pragma_rows(
+        conn,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> ?1 ORDER BY name",
+        "",
+    ) {
+        out.push(format!("table {table}"));
+        for pragma in [
+            "SELECT strict FROM pragma_table_list(?1)",
+            "SELECT * FROM pragma_table_xinfo(?1)",
+            "SELECT * FROM pragma_foreign_key_list(?1)",
+            "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1) ORDER BY name",
+        ] {
+            out.extend(pragma_rows(conn, pragma, &table));
+        }
+        for index in pragma_rows(
+            conn,
+            "SELECT name FROM pragma_index_list(?1) ORDER BY name",
+            &table,
+        ) {
+            out.extend(pragma_rows(
+                conn,
+                "SELECT * FROM pragma_index_xinfo(?1)",
+                &index,
+            ));
+        }
+    }
+    for sql in pragma_rows(
+        conn,
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name <> ?1 ORDER BY name",
+        "",
+    ) {
+        out.push(
+            sql.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" (", "("),
+        );
+    }
+    out
+}
+
+#[test]
+fn rendered_schema_v1_builds_exactly_what_the_first_release_built() {
+    let fixture = include_str!("fixtures/schema-v1.sql");
+    let first = rusqlite::Connection::open_in_memory().expect("sqlite");
+    first.execute_batch(fixture).expect("first release's V1");
+    let rendered = rusqlite::Connection::open_in_memory().expect("sqlite");
+    rendered
+        .execute_batch(
+            &mayfly_store::schema::Dialect::Sqlite.render(mayfly_store::schema::MIGRATIONS[0]),
+        )
+        .expect("rendered V1");
+    let (a, b) = (sqlite_catalog(&first), sqlite_catalog(&rendered));
+    assert!(a.len() > 60, "the catalog lists the tables: {a:#?}");
+    assert_eq!(a, b);
+}

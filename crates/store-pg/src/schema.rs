@@ -1,6 +1,6 @@
-//! Schema migrations, recorded in `mayfly_schema_migrations` (one row per applied version).
-//! Entry `i` of [`MIGRATIONS`] moves the schema from version `i` to `i + 1`; applied entries
-//! never change, new ones are appended.
+//! Applies the schema's migrations (written once for both backends in [`mayfly_store::schema`])
+//! to PostgreSQL, recorded in `mayfly_schema_migrations` (one row per applied version):
+//! migration `i` moves the schema from version `i` to `i + 1`.
 //!
 //! [`migrate`] runs every missing entry in ONE transaction that first takes a
 //! transaction-scoped advisory lock, so nodes starting at once run it one after the other:
@@ -13,120 +13,16 @@
 
 use deadpool_postgres::Pool;
 use mayfly_store::StoreError;
+use mayfly_store::schema::{self, Dialect};
 
 use crate::db::{self, TxError, TxResult};
 
 /// Advisory lock id held while migrating ("mayfly-migrate" in ASCII, truncated).
 const MIGRATION_LOCK: i64 = 0x6d61_7966_6c79_6d67;
 
-const V1: &str = r#"
-CREATE TABLE accounts (
-    id          text COLLATE "C" PRIMARY KEY,
-    name        text NOT NULL,
-    created_at  bigint NOT NULL
-);
-
-CREATE TABLE tokens (
-    id          text COLLATE "C" PRIMARY KEY,
-    account     text COLLATE "C" NOT NULL REFERENCES accounts(id),
-    name        text NOT NULL,
-    permission  text NOT NULL,
-    buckets     text[],                 -- NULL = every bucket
-    secret      text COLLATE "C" NOT NULL UNIQUE,
-    status      text NOT NULL,
-    created_at  bigint NOT NULL,
-    expires_at  bigint
-);
-CREATE INDEX tokens_by_account ON tokens (account, id);
-
-CREATE TABLE buckets (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    account       text COLLATE "C" NOT NULL REFERENCES accounts(id),
-    name          text COLLATE "C" NOT NULL,
-    created_at    bigint NOT NULL,
-    location      text NOT NULL,
-    storage_class text NOT NULL,
-    jurisdiction  text NOT NULL,
-    UNIQUE (account, name)
-);
-CREATE INDEX buckets_by_creation ON buckets (account, created_at, name);
-
-CREATE TABLE bucket_configs (
-    bucket_id   bigint NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
-    kind        text NOT NULL,
-    document    text NOT NULL,
-    PRIMARY KEY (bucket_id, kind)
-);
-
-CREATE TABLE objects (
-    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    bucket_id           bigint NOT NULL REFERENCES buckets(id),
-    key                 bytea NOT NULL,
-    size                bigint NOT NULL,
-    etag                text NOT NULL,
-    last_modified_ms    bigint NOT NULL,
-    content_type        text,
-    content_encoding    text,
-    content_disposition text,
-    content_language    text,
-    cache_control       text,
-    expires             text,
-    user_metadata       text NOT NULL,  -- JSON object
-    checksums           text NOT NULL,  -- JSON object: algorithm name -> base64
-    checksum_type       text NOT NULL,
-    blob_id             text,           -- single-blob objects; NULL for multipart
-    UNIQUE (bucket_id, key)
-);
-CREATE INDEX objects_by_blob ON objects (blob_id) WHERE blob_id IS NOT NULL;
-
-CREATE TABLE object_parts (
-    object_id   bigint NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
-    idx         integer NOT NULL,
-    part_number bigint NOT NULL,
-    size        bigint NOT NULL,
-    etag        text NOT NULL,
-    checksums   text NOT NULL,
-    blob_id     text NOT NULL,
-    PRIMARY KEY (object_id, idx)
-);
-CREATE INDEX object_parts_by_blob ON object_parts (blob_id);
-
-CREATE TABLE uploads (
-    id                  text COLLATE "C" PRIMARY KEY,
-    bucket_id           bigint NOT NULL REFERENCES buckets(id),
-    key                 bytea NOT NULL,
-    initiated_ms        bigint NOT NULL,
-    content_type        text,
-    content_encoding    text,
-    content_disposition text,
-    content_language    text,
-    cache_control       text,
-    expires             text,
-    user_metadata       text NOT NULL,
-    checksum_algorithm  text,
-    checksum_type       text
-);
-CREATE INDEX uploads_by_key ON uploads (bucket_id, key, id);
-
-CREATE TABLE parts (
-    upload_id        text COLLATE "C" NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
-    part_number      bigint NOT NULL,
-    size             bigint NOT NULL,
-    etag             text NOT NULL,
-    last_modified_ms bigint NOT NULL,
-    checksums        text NOT NULL,
-    blob_id          text NOT NULL,
-    PRIMARY KEY (upload_id, part_number)
-);
-CREATE INDEX parts_by_blob ON parts (blob_id);
-"#;
-
-/// Migration `i` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
-
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {
-    u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)
+    u32::try_from(schema::MIGRATIONS.len()).unwrap_or(u32::MAX)
 }
 
 /// Brings the schema up to [`latest_version`]; returns how many migrations this call applied.
@@ -164,7 +60,12 @@ async fn apply_missing(tx: &deadpool_postgres::Transaction<'_>, current: i32) ->
         ))));
     }
     let mut applied = 0;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (index, sql) in Dialect::Postgres
+        .migrations()
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+    {
         tx.batch_execute(sql).await?;
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         tx.execute(

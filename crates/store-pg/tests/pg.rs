@@ -207,3 +207,60 @@ async fn unreachable_server_is_a_prompt_error_without_the_password() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }
+
+/// Everything PostgreSQL records about one schema's tables, in a comparable form: columns
+/// (type, collation, nullability, identity, default), constraints (keys, uniques, foreign keys
+/// with their ON DELETE) and index definitions, with the schema's own name taken out.
+async fn pg_catalog(client: &tokio_postgres::Client, schema: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let queries = [
+        "SELECT table_name || '.' || column_name || ' ' || udt_name || ' ' \
+             || coalesce(collation_name, '-') || ' ' || is_nullable || ' ' || is_identity \
+             || ' ' || coalesce(identity_generation, '-') || ' ' || coalesce(column_default, '-') \
+         FROM information_schema.columns WHERE table_schema = $1 \
+         ORDER BY table_name, ordinal_position",
+        "SELECT cl.relname || ' ' || c.conname || ' ' || c.contype::text || ' ' || pg_get_constraintdef(c.oid) \
+         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+         JOIN pg_class cl ON cl.oid = c.conrelid \
+         WHERE n.nspname = $1 ORDER BY cl.relname, c.conname",
+        "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
+    ];
+    for sql in queries {
+        for row in client.query(sql, &[&schema]).await.expect("catalog") {
+            let line: String = row.get(0);
+            out.push(line.replace(&format!("{schema}."), "SCHEMA."));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn rendered_schema_v1_builds_exactly_what_the_first_release_built() {
+    let db = TestDb::create().await;
+    let client = pg_client(Some(&db.name)).await;
+    let rendered =
+        mayfly_store::schema::Dialect::Postgres.render(mayfly_store::schema::MIGRATIONS[0]);
+    for (schema, sql) in [
+        (
+            "first_release",
+            include_str!("fixtures/schema-v1.sql").to_owned(),
+        ),
+        ("rendered", rendered),
+    ] {
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA {schema}; SET search_path TO {schema};"
+            ))
+            .await
+            .expect("schema");
+        client.batch_execute(&sql).await.expect("V1");
+    }
+    client
+        .batch_execute("SET search_path TO public")
+        .await
+        .expect("reset");
+    let first = pg_catalog(&client, "first_release").await;
+    let now = pg_catalog(&client, "rendered").await;
+    assert!(first.len() > 80, "the catalog lists the schema: {first:#?}");
+    assert_eq!(first, now);
+}

@@ -38,6 +38,7 @@ pub mod listing;
 mod metadata;
 pub mod query;
 mod records;
+pub mod schema;
 pub mod sweep;
 #[cfg(feature = "testkit")]
 pub mod testkit;
