@@ -13,6 +13,7 @@ use axum::http::header;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::ApiState;
 use crate::error::{ApiError, RequestError};
 
 /// Largest accepted request body. The biggest legitimate body (a temporary-credential request
@@ -26,10 +27,10 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug)]
 pub(crate) struct JsonBody(pub(crate) Fields);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<ApiState> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
         if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
             // Absent is accepted (curl without -H); present must say JSON.
             let is_json = content_type
@@ -45,10 +46,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 return Err(RequestError::UnsupportedMediaType.into());
             }
         }
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| RequestError::PayloadTooLarge)?;
+        let bytes = read_bounded(req.into_body(), state.config.body_idle_timeout).await?;
         parse_object(&bytes).map(JsonBody)
+    }
+}
+
+/// Reads a whole body of at most [`MAX_BODY_BYTES`], waiting at most `idle` for each piece.
+async fn read_bounded(
+    body: axum::body::Body,
+    idle: Option<std::time::Duration>,
+) -> Result<Vec<u8>, RequestError> {
+    use http_body_util::BodyExt;
+    let mut body = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    let mut bytes = Vec::new();
+    loop {
+        let next = body.frame();
+        let frame = match idle {
+            Some(limit) => tokio::time::timeout(limit, next)
+                .await
+                .map_err(|_| RequestError::BodyTimeout)?,
+            None => next.await,
+        };
+        match frame {
+            None => return Ok(bytes),
+            // Over the limit, or the connection broke mid-body: either way no whole body.
+            Some(Err(_)) => return Err(RequestError::PayloadTooLarge),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        }
     }
 }
 

@@ -195,6 +195,9 @@ pub(crate) enum RequestError {
     /// Body over the size limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body stalled longer than the idle timeout.
+    #[error("request body timed out")]
+    BodyTimeout,
 }
 
 impl RequestError {
@@ -217,6 +220,7 @@ impl ErrorCode for RequestError {
             | Self::InvalidHeader { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -228,6 +232,8 @@ impl ErrorCode for RequestError {
             Self::BadIdentifier { .. } => codes::BAD_IDENTIFIER,
             Self::InvalidHeader { .. } | Self::UnsupportedMediaType => codes::INVALID_HEADERS,
             Self::PayloadTooLarge => codes::BODY_TOO_LARGE,
+            // Cloudflare documents no code for this; the body is what failed to arrive.
+            Self::BodyTimeout => codes::MALFORMED_JSON,
         }
     }
 
@@ -254,6 +260,9 @@ impl ErrorCode for RequestError {
                 Cow::Borrowed("Invalid request headers: Content-Type must be application/json")
             }
             Self::PayloadTooLarge => Cow::Borrowed("Request body too large"),
+            Self::BodyTimeout => {
+                Cow::Borrowed("Request body not received in time: the client stopped sending it")
+            }
         }
     }
 
@@ -267,6 +276,7 @@ impl ErrorCode for RequestError {
             | Self::InvalidHeader { .. }
             | Self::UnsupportedMediaType
             | Self::PayloadTooLarge => None,
+            Self::BodyTimeout => Some(""),
         }
     }
 }

@@ -61,6 +61,9 @@ use mayfly_store::{Clock, MetadataStore};
 
 use crate::error::{ApiError, NotFound};
 
+/// The body idle timeout when none is configured (the S3 listener's default too).
+pub const DEFAULT_BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Settings the API needs from the binary's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
@@ -69,6 +72,8 @@ pub struct ApiConfig {
     audience: String,
     /// Whether the testing API (`src/testing.rs`) is mounted.
     testing_api: bool,
+    /// Longest wait for the next piece of a JSON request body (`None`: no limit).
+    body_idle_timeout: Option<std::time::Duration>,
 }
 
 impl ApiConfig {
@@ -77,7 +82,17 @@ impl ApiConfig {
         Self {
             audience: s3_audience.into(),
             testing_api: false,
+            body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
         }
+    }
+
+    /// How long a request body may stall between two pieces before the request is refused
+    /// with 408 (the same setting as the S3 listener's `--body-read-timeout`): a client that
+    /// opens a request and sends its body one byte a minute must not hold a task forever.
+    /// `None` disables the limit.
+    pub fn with_body_idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.body_idle_timeout = timeout;
+        self
     }
 
     /// Mounts (or not) the testing API: `POST /client/v4/mayfly/accounts` creates a fresh

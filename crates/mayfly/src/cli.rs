@@ -189,8 +189,9 @@ pub struct ServeArgs {
     /// 0 turns it off [default: 20].
     #[arg(long, env = "MAYFLY_HEADER_READ_TIMEOUT", value_name = "SECONDS")]
     pub header_read_timeout: Option<u64>,
-    /// Seconds an S3 request body may go without a byte; then the request fails with 400
-    /// RequestTimeout and stores nothing. 0 turns it off [default: 60].
+    /// Seconds a request body may go without a byte; then the request fails (S3: 400
+    /// RequestTimeout, storing nothing; API: 408 in the v4 envelope, changing nothing).
+    /// 0 turns it off [default: 60].
     #[arg(long, env = "MAYFLY_BODY_READ_TIMEOUT", value_name = "SECONDS")]
     pub body_read_timeout: Option<u64>,
     /// Seconds between lifecycle sweeps, which delete the objects and abort the multipart

@@ -129,13 +129,14 @@ pub struct Timeouts {
     /// Time to receive a request's headers (and idle time of a keep-alive connection);
     /// `None`: wait forever.
     pub header_read: Option<Duration>,
-    /// Longest gap without a byte in an S3 request body; `None`: wait forever.
+    /// Longest gap without a byte in a request body (S3 and API listeners); `None`: wait
+    /// forever.
     pub body_read: Option<Duration>,
 }
 
 /// Seconds to receive request headers when nothing else says.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 20;
-/// Seconds an S3 body may stall when nothing else says.
+/// Seconds a request body may stall when nothing else says.
 pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 60;
 
 impl Default for Timeouts {

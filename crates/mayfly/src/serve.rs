@@ -221,7 +221,9 @@ pub async fn start_with_testing(
     let api_state = mayfly_api::ApiState::new(
         Arc::clone(&metadata),
         clock.clone(),
-        mayfly_api::ApiConfig::new(audience).with_testing_api(testing_api),
+        mayfly_api::ApiConfig::new(audience)
+            .with_testing_api(testing_api)
+            .with_body_idle_timeout(config.timeouts.body_read),
     );
     let api = Router::new()
         .route("/healthz", get(healthz))

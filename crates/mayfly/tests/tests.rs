@@ -321,3 +321,54 @@ async fn token_update_downgrades_disables_and_enables_against_the_real_api() {
     running.shutdown();
     running.wait().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_api_body_is_answered_408_in_the_v4_envelope() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(dir.path());
+    cfg.timeouts.body_read = Some(Duration::from_millis(400));
+    let running = serve::start(&cfg, Clock::system()).await.expect("start");
+    let boot = running.bootstrap.as_ref().expect("bootstrap");
+    let token = boot.api_token.expose_secret().to_owned();
+    let account = boot.account_id.clone();
+    let url = url::Url::parse(&running.api_url()).expect("url");
+    let addr = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().expect("port")
+    );
+
+    // Headers promise 200 bytes; 12 arrive, then nothing.
+    let mut conn = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /client/v4/accounts/{account}/r2/buckets HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: 200\r\n\r\n{{\"name\": \"sl"
+    );
+    conn.write_all(head.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        read.is_ok(),
+        "no answer within 10 s (timeout 0.4 s): {answer}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).expect("body");
+    let v: serde_json::Value = serde_json::from_str(body.trim()).expect("v4 envelope");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["errors"][0]["source"]["pointer"], "", "{v}");
+
+    // Nothing was created, and a complete request on a fresh connection is served.
+    let admin = client(&running, &token);
+    let page = admin
+        .list_buckets(&account, &Default::default())
+        .await
+        .expect("list");
+    assert!(page.buckets.is_empty(), "{:?}", page.buckets);
+    running.shutdown();
+    running.wait().await.expect("clean stop");
+}
