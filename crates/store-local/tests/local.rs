@@ -330,9 +330,7 @@ fn rendered_schema_v1_builds_exactly_what_the_first_release_built() {
     first.execute_batch(fixture).expect("first release's V1");
     let rendered = rusqlite::Connection::open_in_memory().expect("sqlite");
     rendered
-        .execute_batch(
-            &mayfly_store::schema::Dialect::Sqlite.render(mayfly_store::schema::MIGRATIONS[0]),
-        )
+        .execute_batch(&mayfly_store::schema::Dialect::Sqlite.migrations()[0])
         .expect("rendered V1");
     let (a, b) = (sqlite_catalog(&first), sqlite_catalog(&rendered));
     assert!(a.len() > 60, "the catalog lists the tables: {a:#?}");
