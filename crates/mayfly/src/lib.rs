@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 mod periodic;
+pub mod revocations;
 pub mod serve;
 
 use std::process::ExitCode;

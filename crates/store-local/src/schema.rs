@@ -111,8 +111,25 @@ CREATE TABLE parts (
 CREATE INDEX parts_by_blob ON parts(blob_id);
 ";
 
+/// Credential revocations (issue 15, a Mayfly extension): one row per revoked temporary
+/// credential, kept until `expires_on` (the credential cannot be used past it) and purged by
+/// the periodic schedule. Newest-first listings per account use `revocations_by_time`.
+const V2: &str = r"
+CREATE TABLE revocations (
+    account       TEXT NOT NULL REFERENCES accounts(id),
+    credential_id TEXT NOT NULL,
+    parent        TEXT,
+    bucket        TEXT,
+    revoked_on    INTEGER NOT NULL,
+    expires_on    INTEGER NOT NULL,
+    PRIMARY KEY (account, credential_id)
+) STRICT;
+CREATE INDEX revocations_by_time ON revocations(account, revoked_on, credential_id);
+CREATE INDEX revocations_by_expiry ON revocations(expires_on);
+";
+
 /// Migration `i` upgrades `user_version` `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Brings the database up to the latest version. Refuses a database newer than this binary.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

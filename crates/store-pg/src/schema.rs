@@ -121,8 +121,24 @@ CREATE TABLE parts (
 CREATE INDEX parts_by_blob ON parts (blob_id);
 "#;
 
+/// Credential revocations (issue 15, a Mayfly extension): one row per revoked temporary
+/// credential, kept until `expires_on` and purged by the periodic schedule.
+const V2: &str = r#"
+CREATE TABLE revocations (
+    account       text COLLATE "C" NOT NULL REFERENCES accounts(id),
+    credential_id text COLLATE "C" NOT NULL,
+    parent        text COLLATE "C",
+    bucket        text COLLATE "C",
+    revoked_on    bigint NOT NULL,
+    expires_on    bigint NOT NULL,
+    PRIMARY KEY (account, credential_id)
+);
+CREATE INDEX revocations_by_time ON revocations (account, revoked_on, credential_id);
+CREATE INDEX revocations_by_expiry ON revocations (expires_on);
+"#;
+
 /// Migration `i` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {
