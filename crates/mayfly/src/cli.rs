@@ -474,7 +474,33 @@ pub enum CredsCommand {
     /// decision and denial text (a Mayfly extension).
     #[command(long_about = CHECK_LONG_ABOUT, after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Revoke one temporary credential by id or session token, leaving its siblings working
+    /// (a Mayfly extension).
+    #[command(long_about = REVOKE_LONG_ABOUT, after_help = REVOKE_EXAMPLES)]
+    Revoke(RevokeArgs),
 }
+
+const REVOKE_LONG_ABOUT: &str = "\
+Revoke one temporary credential on a Mayfly server (a Mayfly extension: Cloudflare R2 can only
+revoke the parent token, which kills every credential minted from it). Every node refuses the
+credential within a second, on every S3 request, with AccessDenied \"this credential was
+revoked\"; other credentials from the same parent keep working.
+
+CREDENTIAL is the credential's id (32 hex characters, shown by `mayfly creds inspect` and in the
+mint answer's credentialId) or its session token (AWS_SESSION_TOKEN), or `-` to read either from
+standard input. By session token, the parent token itself or an admin-read-write token may
+revoke; by id alone, only an admin-read-write token. Revoking twice is not an error.
+
+Uses CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID like the other API
+commands. Prints the stored entry (--json: as JSON).";
+
+const REVOKE_EXAMPLES: &str = "\
+Examples:
+  # The credential in my shell leaked: revoke it with the token that minted it.
+  mayfly creds revoke \"$AWS_SESSION_TOKEN\"
+
+  # By id, as an admin (the id from `mayfly creds inspect` or the audit trail).
+  mayfly creds revoke 5f0c6a1e2b7d4c3a9e8f7a6b5c4d3e2f --json";
 
 const CHECK_LONG_ABOUT: &str = "\
 Answer, offline, whether a temporary credential allows one S3 operation on one key (a Mayfly
@@ -665,6 +691,20 @@ pub struct MintArgs {
     pub format: CredsFormat,
     /// Same as --format json.
     #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+/// `mayfly creds revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// API connection.
+    #[command(flatten)]
+    pub target: ApiTarget,
+    /// The credential id (32 hex characters), its session token, or `-` for standard input.
+    #[arg(value_name = "ID|SESSION_TOKEN|-")]
+    pub credential: String,
+    /// Print the stored entry as one JSON object.
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod creds;
 pub mod creds_check;
+pub mod creds_revoke;
 pub mod ephemeral;
 pub mod gc;
 pub mod init;
