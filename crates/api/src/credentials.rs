@@ -92,6 +92,10 @@ struct TempCredsResponse<'a> {
     secret_access_key: &'a str,
     #[serde(rename = "sessionToken")]
     session_token: &'a str,
+    /// A Mayfly extension beside Cloudflare's three members (the official SDKs keep unknown
+    /// result members): the id to revoke this one credential by.
+    #[serde(rename = "credentialId")]
+    credential_id: &'a str,
 }
 
 /// `ttlSeconds`: a JSON number that is a whole number of seconds in 1..=604800.
@@ -233,6 +237,7 @@ pub(crate) async fn create(
         permission = %claims.permission(),
         actions = claims.actions().len(),
         exp = claims.expires_at(),
+        credential_id = %creds.id,
         "temporary credential minted"
     );
     // The one place the temporary secret and session token leave the server: the response.
@@ -240,6 +245,7 @@ pub(crate) async fn create(
         access_key_id: creds.access_key_id.as_str(),
         secret_access_key: creds.secret_access_key.expose_secret(),
         session_token: creds.session_token.expose_secret(),
+        credential_id: creds.id.as_str(),
     }))
 }
 

@@ -527,7 +527,8 @@ impl From<Denied> for ApiError {
             | DenyReason::Path
             | DenyReason::Parent
             | DenyReason::MissingTarget
-            | DenyReason::NotParent) => Forbidden::because(reason.as_str()).into(),
+            | DenyReason::NotParent
+            | DenyReason::Revoked) => Forbidden::because(reason.as_str()).into(),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! | GET | `/accounts/{account_id}/tokens/verify`, `/user/tokens/verify` | `src/tokens.rs` |
 //! | GET | `/accounts/{account_id}/tokens/permission_groups` | `src/tokens.rs` |
 //! | GET, DELETE | `/accounts/{account_id}/tokens/{token_id}` | `src/tokens.rs` |
+//! | GET, POST | `/mayfly/accounts/{account_id}/r2/temp-access-credentials/revocations` (Mayfly extension) | `src/revocations.rs` |
 //! | POST | `/mayfly/accounts` (only with [`ApiConfig::with_testing_api`]) | `src/testing.rs` |
 //!
 //! ```no_run
@@ -47,6 +48,7 @@ mod envelope;
 mod error;
 mod lifecycle;
 mod policies;
+mod revocations;
 mod testing;
 pub mod time;
 mod tokens;
@@ -187,7 +189,12 @@ pub fn router(state: ApiState) -> Router {
         );
     let mut v4 = Router::new()
         .nest("/accounts", accounts)
-        .route("/user/tokens/verify", get(tokens::verify_user));
+        .route("/user/tokens/verify", get(tokens::verify_user))
+        // Revoking one temporary credential (issue 15, a Mayfly extension).
+        .route(
+            "/mayfly/accounts/{account_id}/r2/temp-access-credentials/revocations",
+            get(revocations::list).post(revocations::create),
+        );
     if state.config.testing_api {
         v4 = v4.route("/mayfly/accounts", post(testing::create_account));
     }

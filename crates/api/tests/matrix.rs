@@ -134,6 +134,33 @@ async fn attempt(h: &Harness, me: &Token, other: &Token, case: Case) -> Outcome 
             )
             .await
         }
+        Case::RevokeOwnCredential => {
+            let token = crate::revocations::session_token(me, OWN_BUCKET);
+            call(
+                Method::POST,
+                crate::revocations::path(),
+                Some(json!({ "sessionToken": token }).to_string()),
+            )
+            .await
+        }
+        Case::RevokeOthersCredential => {
+            let token = crate::revocations::session_token(&h.admin, OWN_BUCKET);
+            call(
+                Method::POST,
+                crate::revocations::path(),
+                Some(json!({ "sessionToken": token }).to_string()),
+            )
+            .await
+        }
+        Case::RevokeCredentialById => {
+            call(
+                Method::POST,
+                crate::revocations::path(),
+                Some(json!({ "credentialId": "00112233445566778899aabbccddeeff" }).to_string()),
+            )
+            .await
+        }
+        Case::ListRevocations => call(Method::GET, crate::revocations::path(), None).await,
     };
     Outcome::Status(answer)
 }

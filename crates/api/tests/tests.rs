@@ -9,6 +9,8 @@ mod auth;
 mod buckets;
 mod credentials;
 mod matrix;
+// Revoking one temporary credential (issue 15).
+mod revocations;
 mod robustness;
 mod routes;
 mod schema;

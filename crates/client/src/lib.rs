@@ -31,6 +31,7 @@
 mod client;
 mod error;
 mod r2;
+mod revocations;
 mod tokens;
 
 pub use client::{
@@ -38,6 +39,7 @@ pub use client::{
 };
 pub use error::{ApiError, ConfigError, Error, ErrorItem, ErrorKind, R2Code, codes};
 pub use r2::{Bucket, BucketPage, CreateBucketRequest, ListBucketsParams, TempCredentialsRequest};
+pub use revocations::{Revocation, RevokeTarget};
 pub use tokens::{
     CreateTokenRequest, CreatedToken, TokenInfo, UpdateStatus, UpdateTokenRequest, VerifiedToken,
 };

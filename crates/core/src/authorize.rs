@@ -87,6 +87,9 @@ pub enum Principal<'a> {
         claims: &'a Claims,
         /// The parent token (`iss`) as stored now.
         parent: &'a TokenRights,
+        /// Whether this one credential (its [`crate::CredentialId`]) is revoked now: a
+        /// revoked credential is refused whatever it asks, and its siblings are not affected.
+        revoked: bool,
     },
 }
 
@@ -170,7 +173,14 @@ pub fn authorize(principal: &Principal<'_>, req: &Request<'_>) -> Result<(), Den
     }
     match principal {
         Principal::Token(rights) => authorize_token(rights, req),
-        Principal::Temporary { claims, parent } => {
+        Principal::Temporary {
+            claims,
+            parent,
+            revoked,
+        } => {
+            if *revoked {
+                return deny(DenyReason::Revoked);
+            }
             if !parent.active {
                 return deny(DenyReason::ParentInactive);
             }
@@ -179,7 +189,10 @@ pub fn authorize(principal: &Principal<'_>, req: &Request<'_>) -> Result<(), Den
             authorize_token(parent, req).map_err(|d| match d.reason {
                 DenyReason::ParentInactive | DenyReason::MissingTarget => d,
                 // Never produced by `authorize_token`; listed so a new reason must be placed.
-                DenyReason::Inactive | DenyReason::NotParent | DenyReason::Lifetime => d,
+                DenyReason::Inactive
+                | DenyReason::NotParent
+                | DenyReason::Lifetime
+                | DenyReason::Revoked => d,
                 DenyReason::Permission
                 | DenyReason::Action
                 | DenyReason::Bucket

@@ -109,6 +109,9 @@ pub enum DenyReason {
     NotParent,
     /// The token or credential asked for would outlive the token creating it.
     Lifetime,
+    /// The temporary credential itself was revoked (by id or session token; a Mayfly
+    /// extension), while its parent may still be active.
+    Revoked,
 }
 
 impl DenyReason {
@@ -128,6 +131,7 @@ impl DenyReason {
                 "only the parent token itself or an admin-read-write token may mint from it"
             }
             DenyReason::Lifetime => "would outlive the token creating it",
+            DenyReason::Revoked => "this credential was revoked",
         }
     }
 }

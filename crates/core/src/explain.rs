@@ -19,6 +19,9 @@ use crate::permission::{Access, S3Op, Target};
 /// it asks for.
 pub const EXPIRED_TOKEN_MESSAGE: &str = "The provided token has expired.";
 
+/// The `<Message>` of the `AccessDenied` a revoked credential gets whatever it asks for.
+pub const REVOKED_MESSAGE: &str = "this credential was revoked";
+
 /// The message for a temporary credential's denial. `claims` are the credential's (verified)
 /// claims and `req` the request `authorize` refused with `denied`.
 pub fn explain_denial(denied: &Denied, claims: &Claims, req: &Request<'_>) -> String {
@@ -66,6 +69,8 @@ pub fn explain_denial(denied: &Denied, claims: &Claims, req: &Request<'_>) -> St
             "the parent token has been revoked, deleted or has expired".to_owned()
         }
         DenyReason::MissingTarget => format!("the request does not name what {op} needs"),
+        // Only its holder and the revoker know the id; the holder learns nothing new.
+        DenyReason::Revoked => REVOKED_MESSAGE.to_owned(),
         // Management-API reasons: never the outcome of an S3 decision.
         DenyReason::Inactive | DenyReason::NotParent | DenyReason::Lifetime => {
             denied.reason.as_str().to_owned()

@@ -41,7 +41,7 @@
 //!
 //! // Authorize against the parent's rights now.
 //! let parent = TokenRights::new(account.clone(), Permission::ObjectReadWrite, None, true);
-//! let principal = Principal::Temporary { claims: verified.claims(), parent: &parent };
+//! let principal = Principal::Temporary { claims: verified.claims(), parent: &parent, revoked: false };
 //! let bucket = BucketName::parse("my-bucket")?;
 //! let get = Request::new(S3Op::GetObject).bucket(&bucket, &account).key("data/report.csv");
 //! assert!(authorize(&principal, &get).is_ok());
@@ -69,11 +69,12 @@ pub use authorize::{BucketRef, Principal, Request, TokenRights, authorize};
 pub use claims::{Claims, ClaimsBuilder, MAX_ISSUED_SESSION_TOKEN_LEN, MAX_TTL_SECS};
 pub use credential_id::{CREDENTIAL_ID_LEN, CredentialId};
 pub use error::{Denied, DenyReason, InvalidInput, TokenError};
-pub use explain::{EXPIRED_TOKEN_MESSAGE, explain_denial};
+pub use explain::{EXPIRED_TOKEN_MESSAGE, REVOKED_MESSAGE, explain_denial};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
-    ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,
-    authorize_mint, authorize_test_account, authorize_token_admin,
+    ApiToken, BucketAction, MintRequest, RevokeAction, TokenAction, TokenGrant,
+    authorize_bucket_admin, authorize_mint, authorize_revoke, authorize_test_account,
+    authorize_token_admin,
 };
 pub use permission::{Access, Permission, S3Action, S3Op, Target};
 pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};
@@ -227,6 +228,15 @@ pub mod management_testing {
         },
         /// `POST /r2/temp-access-credentials` naming another (admin-read-write) token as parent.
         MintFromOther,
+        /// `POST /mayfly/.../temp-access-credentials/revocations` with the session token of a
+        /// credential minted from the caller itself (own bucket).
+        RevokeOwnCredential,
+        /// The same with a credential minted from another (admin-read-write) token.
+        RevokeOthersCredential,
+        /// The same by credential id alone.
+        RevokeCredentialById,
+        /// `GET /mayfly/.../temp-access-credentials/revocations`.
+        ListRevocations,
     }
 
     /// (action, allowed for each of [`CALLERS`]).
@@ -313,6 +323,10 @@ pub mod management_testing {
                 ADMIN_RW,
             ),
             (MintFromOther, ADMIN_RW),
+            (RevokeOwnCredential, ALL),
+            (RevokeOthersCredential, ADMIN_RW),
+            (RevokeCredentialById, ADMIN_RW),
+            (ListRevocations, ADMIN_RW),
         ]
     };
 }

@@ -258,3 +258,46 @@ pub fn authorize_mint(
     }
     Ok(())
 }
+
+/// A revocation action (`/mayfly/accounts/{a}/r2/temp-access-credentials/revocations`, a
+/// Mayfly extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeAction<'a> {
+    /// Revoke the credential whose session token is presented; `parent` is its `iss` (the
+    /// token it was minted from), read from the token before anything is looked up.
+    BySessionToken {
+        /// The credential's parent token.
+        parent: &'a AccessKeyId,
+    },
+    /// Revoke a credential by its id alone: nothing says which token minted it.
+    ById,
+    /// List the account's revocations.
+    List,
+}
+
+/// Decides a revocation action for `caller` on the account in the path.
+///
+/// Whoever may mint from a parent may revoke what was minted from it: by session token, the
+/// parent token itself (any permission; it signed the credential) or an `admin-read-write`
+/// token of the account. By id alone the parent is unknown, so only an account-level token
+/// admin (`admin-read-write`) may, and only `admin-read-write` lists revocations (they name
+/// other tokens' credentials). The adapter then checks that the session token verifies under
+/// the parent's secret and belongs to this account.
+pub fn authorize_revoke(
+    caller: &ApiToken,
+    account: &AccountId,
+    action: RevokeAction<'_>,
+) -> Result<(), Denied> {
+    caller_in(caller, account)?;
+    match action {
+        RevokeAction::BySessionToken { parent } if parent == &caller.id => Ok(()),
+        RevokeAction::BySessionToken { .. } => {
+            if caller.rights.permission() == Permission::AdminReadWrite {
+                Ok(())
+            } else {
+                deny(DenyReason::NotParent)
+            }
+        }
+        RevokeAction::ById | RevokeAction::List => needs(caller, Permission::AdminReadWrite),
+    }
+}

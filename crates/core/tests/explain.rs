@@ -235,6 +235,7 @@ fn every_s3_denial_renders_in_the_credentials_own_terms() {
         let p = Principal::Temporary {
             claims: &r.claims,
             parent: &r.parent,
+            revoked: false,
         };
         let denied = authorize(&p, &req).expect_err("the row must be denied");
         assert_eq!(denied.reason, r.reason, "{} ({})", r.op, r.message);
@@ -266,6 +267,7 @@ fn a_bucket_denial_is_the_same_whichever_bucket_was_asked_for() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     let a = account();
     let texts: Vec<String> = ["exists-maybe", "other", "photos2"]

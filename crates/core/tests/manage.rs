@@ -96,6 +96,18 @@ fn decide(me: &ApiToken, account: &AccountId, case: Case) -> Result<(), Denied> 
                 permission: Permission::ObjectReadOnly,
             },
         ),
+        Case::RevokeOwnCredential => authorize_revoke(
+            me,
+            account,
+            RevokeAction::BySessionToken { parent: me.id() },
+        ),
+        Case::RevokeOthersCredential => authorize_revoke(
+            me,
+            account,
+            RevokeAction::BySessionToken { parent: admin.id() },
+        ),
+        Case::RevokeCredentialById => authorize_revoke(me, account, RevokeAction::ById),
+        Case::ListRevocations => authorize_revoke(me, account, RevokeAction::List),
     }
 }
 
@@ -139,9 +151,13 @@ fn the_matrix_lists_every_action_kind() {
             Case::MintFromOther => 16,
             Case::ReadConfig { .. } => 17,
             Case::EditConfig { .. } => 18,
+            Case::RevokeOwnCredential => 19,
+            Case::RevokeOthersCredential => 20,
+            Case::RevokeCredentialById => 21,
+            Case::ListRevocations => 22,
         });
     }
-    assert_eq!(seen.len(), 19);
+    assert_eq!(seen.len(), 23);
 }
 
 #[test]

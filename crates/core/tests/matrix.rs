@@ -67,6 +67,7 @@ fn temporary_credentials_whole_bucket() {
             let p = Principal::Temporary {
                 claims: &c,
                 parent: &parent,
+                revoked: false,
             };
             let got = authorize(&p, &request(op, &b, &a, "any/key")).is_ok();
             assert_eq!(got, expect[i], "{op} with {perm}");
@@ -84,6 +85,7 @@ fn temporary_credentials_in_and_out_of_path_scope() {
             let p = Principal::Temporary {
                 claims: &c,
                 parent: &parent,
+                revoked: false,
             };
             let inside = authorize(&p, &request(op, &b, &a, "in/x")).is_ok();
             let outside = authorize(&p, &request(op, &b, &a, "out/x"));
@@ -151,6 +153,7 @@ fn actions_narrow_the_permission() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     for &(op, _) in TEMPORARY {
         let got = authorize(&p, &request(op, &b, &a, "k"));
@@ -169,6 +172,7 @@ fn actions_narrow_the_permission() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     assert_eq!(
         authorize(&p, &request(S3Op::PutObject, &b, &a, "k"))
@@ -181,6 +185,7 @@ fn actions_narrow_the_permission() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     assert_eq!(
         authorize(&p, &request(S3Op::CopyObject, &b, &a, "k"))
@@ -196,6 +201,7 @@ fn actions_narrow_the_permission() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     assert!(authorize(&p, &request(S3Op::CopyObject, &b, &a, "k")).is_ok());
 }
@@ -211,6 +217,7 @@ fn the_parent_bounds_the_child_now() {
     let p = Principal::Temporary {
         claims: &child,
         parent: &downgraded,
+        revoked: false,
     };
     assert_eq!(authorize(&p, &put).unwrap_err().reason, DenyReason::Parent);
     assert!(authorize(&p, &get).is_ok());
@@ -219,6 +226,7 @@ fn the_parent_bounds_the_child_now() {
     let p = Principal::Temporary {
         claims: &child,
         parent: &revoked,
+        revoked: false,
     };
     assert_eq!(
         authorize(&p, &get).unwrap_err().reason,
@@ -234,6 +242,7 @@ fn the_parent_bounds_the_child_now() {
     let p = Principal::Temporary {
         claims: &child,
         parent: &elsewhere,
+        revoked: false,
     };
     assert_eq!(authorize(&p, &get).unwrap_err().reason, DenyReason::Parent);
 
@@ -242,6 +251,7 @@ fn the_parent_bounds_the_child_now() {
     let p = Principal::Temporary {
         claims: &child,
         parent: &foreign,
+        revoked: false,
     };
     assert_eq!(authorize(&p, &get).unwrap_err().reason, DenyReason::Parent);
 }
@@ -254,6 +264,7 @@ fn bucket_and_account_binding() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     let other_bucket = BucketName::parse("photos2").unwrap();
     let r = request(S3Op::GetObject, &other_bucket, &a, "k");
@@ -279,6 +290,7 @@ fn copy_sources_are_checked_like_reads() {
     let p = Principal::Temporary {
         claims: &c,
         parent: &parent,
+        revoked: false,
     };
     let other = BucketName::parse("secrets").unwrap();
     for op in [S3Op::CopyObject, S3Op::UploadPartCopy] {
@@ -354,4 +366,45 @@ fn missing_targets_are_denied_not_assumed() {
             "{op}"
         );
     }
+}
+
+#[test]
+fn a_revoked_credential_is_refused_for_every_op_and_its_sibling_is_not() {
+    let (b, a) = (bucket(), account());
+    let c = claims(Permission::AdminReadWrite, &[], vec![]);
+    let parent = TokenRights::new(a.clone(), Permission::AdminReadWrite, None, true);
+    let revoked = Principal::Temporary {
+        claims: &c,
+        parent: &parent,
+        revoked: true,
+    };
+    let sibling = Principal::Temporary {
+        claims: &c,
+        parent: &parent,
+        revoked: false,
+    };
+    let mut allowed_to_sibling = 0;
+    for op in S3Op::ALL {
+        let req = request(*op, &b, &a, "k");
+        let d = authorize(&revoked, &req).expect_err("a revoked credential is refused");
+        assert_eq!(d.reason, DenyReason::Revoked, "{op}");
+        assert_eq!(explain_denial(&d, &c, &req), REVOKED_MESSAGE, "{op}");
+        if authorize(&sibling, &req).is_ok() {
+            allowed_to_sibling += 1;
+        }
+    }
+    // Everything but the account-wide operations stays open to the sibling.
+    assert!(allowed_to_sibling > 20, "{allowed_to_sibling}");
+    // Revocation is checked before the parent: the holder is told the credential's own state.
+    let dead_parent = TokenRights::new(a.clone(), Permission::AdminReadWrite, None, false);
+    let both = Principal::Temporary {
+        claims: &c,
+        parent: &dead_parent,
+        revoked: true,
+    };
+    let req = request(S3Op::GetObject, &b, &a, "k");
+    assert_eq!(
+        authorize(&both, &req).unwrap_err().reason,
+        DenyReason::Revoked
+    );
 }

@@ -70,7 +70,7 @@ the value. Fails, changing nothing, if the directory is already initialised.",
 server initialises itself first and prints the bootstrap credentials once; later starts never \
 print them again. Settings come from flags, then MAYFLY_* environment variables, then the TOML \
 file given by --config, then defaults. SIGTERM or SIGINT drains in-flight requests and exits 0.",
-        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n  header_read_timeout = 20\n  body_read_timeout = 60\n  lifecycle_interval = 3600\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
+        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n  header_read_timeout = 20\n  body_read_timeout = 60\n  lifecycle_interval = 3600\n  token_cache_ttl_ms = 1000\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
     )]
     Serve(ServeArgs),
     /// Manage R2 API tokens (Mayfly or Cloudflare).
@@ -199,6 +199,12 @@ pub struct ServeArgs {
     /// [default: 3600].
     #[arg(long, env = "MAYFLY_LIFECYCLE_INTERVAL", value_name = "SECONDS")]
     pub lifecycle_interval: Option<u64>,
+    /// Milliseconds a node serves a token record or a credential's revocation state from
+    /// memory. Changes made on this node are seen at once, and in scale-out mode other nodes'
+    /// changes arrive through PostgreSQL LISTEN/NOTIFY; this bounds how stale a node can be if
+    /// those notifications are lost. 0 turns the cache off [default: 1000].
+    #[arg(long, env = "MAYFLY_TOKEN_CACHE_TTL_MS", value_name = "MILLISECONDS")]
+    pub token_cache_ttl_ms: Option<u64>,
     /// A throwaway server for tests: data in a fresh temporary directory removed at exit
     /// (also on SIGTERM/SIGINT; in $TMPDIR, else in memory under /dev/shm on Linux, else the
     /// system temp dir), both listeners on free ports unless given, the testing API on,
@@ -469,7 +475,33 @@ pub enum CredsCommand {
     /// decision and denial text (a Mayfly extension).
     #[command(long_about = CHECK_LONG_ABOUT, after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Revoke one temporary credential by id or session token, leaving its siblings working
+    /// (a Mayfly extension).
+    #[command(long_about = REVOKE_LONG_ABOUT, after_help = REVOKE_EXAMPLES)]
+    Revoke(RevokeArgs),
 }
+
+const REVOKE_LONG_ABOUT: &str = "\
+Revoke one temporary credential on a Mayfly server (a Mayfly extension: Cloudflare R2 can only
+revoke the parent token, which kills every credential minted from it). Every node refuses the
+credential within a second, on every S3 request, with AccessDenied \"this credential was
+revoked\"; other credentials from the same parent keep working.
+
+CREDENTIAL is the credential's id (32 hex characters, shown by `mayfly creds inspect` and in the
+mint answer's credentialId) or its session token (AWS_SESSION_TOKEN), or `-` to read either from
+standard input. By session token, the parent token itself or an admin-read-write token may
+revoke; by id alone, only an admin-read-write token. Revoking twice is not an error.
+
+Uses CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID like the other API
+commands. Prints the stored entry (--json: as JSON).";
+
+const REVOKE_EXAMPLES: &str = "\
+Examples:
+  # The credential in my shell leaked: revoke it with the token that minted it.
+  mayfly creds revoke \"$AWS_SESSION_TOKEN\"
+
+  # By id, as an admin (the id from `mayfly creds inspect` or the audit trail).
+  mayfly creds revoke 5f0c6a1e2b7d4c3a9e8f7a6b5c4d3e2f --json";
 
 const CHECK_LONG_ABOUT: &str = "\
 Answer, offline, whether a temporary credential allows one S3 operation on one key (a Mayfly
@@ -660,6 +692,20 @@ pub struct MintArgs {
     pub format: CredsFormat,
     /// Same as --format json.
     #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+/// `mayfly creds revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// API connection.
+    #[command(flatten)]
+    pub target: ApiTarget,
+    /// The credential id (32 hex characters), its session token, or `-` for standard input.
+    #[arg(value_name = "ID|SESSION_TOKEN|-")]
+    pub credential: String,
+    /// Print the stored entry as one JSON object.
+    #[arg(long)]
     pub json: bool,
 }
 

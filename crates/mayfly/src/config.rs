@@ -65,6 +65,8 @@ pub struct FileConfig {
     pub body_read_timeout: Option<u64>,
     /// Seconds between lifecycle sweeps (0: rules are not applied).
     pub lifecycle_interval: Option<u64>,
+    /// Milliseconds token records and revocation states are cached (0: off).
+    pub token_cache_ttl_ms: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -121,6 +123,8 @@ pub struct ServeConfig {
     pub timeouts: Timeouts,
     /// Lifecycle sweeps.
     pub lifecycle: LifecycleSweepConfig,
+    /// The token-record and revocation cache (see [`mayfly_store::cache`]).
+    pub token_cache: mayfly_store::CacheConfig,
 }
 
 /// How long `serve` waits for slow clients before giving up on them.
@@ -289,6 +293,13 @@ impl ServeConfig {
                     Some(s) => Some(s),
                     None => Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
                 },
+            },
+            token_cache: match args.token_cache_ttl_ms.or(file.token_cache_ttl_ms) {
+                Some(ms) => mayfly_store::CacheConfig {
+                    ttl: Duration::from_millis(ms),
+                    ..mayfly_store::CacheConfig::default()
+                },
+                None => mayfly_store::CacheConfig::default(),
             },
         })
     }

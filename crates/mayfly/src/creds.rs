@@ -47,6 +47,7 @@ pub async fn run(cmd: CredsCommand) -> anyhow::Result<ExitCode> {
         }
         CredsCommand::Inspect(args) => inspect(&args, unix_now()?),
         CredsCommand::Check(args) => crate::creds_check::check(&args, unix_now()?),
+        CredsCommand::Revoke(args) => crate::creds_revoke::revoke(&args).await,
     }
 }
 
@@ -397,6 +398,8 @@ pub fn inspect(args: &InspectArgs, now: u64) -> anyhow::Result<ExitCode> {
         )
     })?;
     let claims = parsed.dangerous_unverified_claims().clone();
+    // Computable from the token alone, verified or not (the signed bytes name it).
+    let credential_id = parsed.credential_id().clone();
     let verdict = match &secret {
         None => Verdict::NotChecked,
         Some(secret) => {
@@ -442,6 +445,7 @@ pub fn inspect(args: &InspectArgs, now: u64) -> anyhow::Result<ExitCode> {
             }),
         };
         print_json(&json!({
+            "credential_id": credential_id.as_str(),
             "bucket": claims.bucket().as_str(),
             "permission": claims.permission().as_str(),
             "actions": actions,
@@ -466,6 +470,7 @@ pub fn inspect(args: &InspectArgs, now: u64) -> anyhow::Result<ExitCode> {
                 v.join(", ")
             }
         };
+        println!("credential:  {credential_id} (id, for `mayfly creds revoke`)");
         println!("bucket:      {}", claims.bucket());
         println!("permission:  {}", claims.permission().as_str());
         if actions.is_empty() {

@@ -140,9 +140,11 @@ fn decide(
     if let Some((b, k)) = copy {
         req = req.copy_source(b, owner, k);
     }
+    // Revocation lives on the server: offline, the credential is taken as not revoked.
     let principal = Principal::Temporary {
         claims,
         parent: &parent,
+        revoked: false,
     };
     authorize(&principal, &req).err().map(|d| Denial {
         code: "AccessDenied",
@@ -181,6 +183,7 @@ fn rule_slug(reason: DenyReason) -> &'static str {
         DenyReason::Inactive => "inactive",
         DenyReason::NotParent => "not_parent",
         DenyReason::Lifetime => "lifetime",
+        DenyReason::Revoked => "revoked",
     }
 }
 

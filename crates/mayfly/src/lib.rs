@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod creds;
 pub mod creds_check;
+pub mod creds_revoke;
 pub mod ephemeral;
 pub mod gc;
 pub mod init;
@@ -22,6 +23,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 mod periodic;
+pub mod revocations;
 pub mod serve;
 
 use std::process::ExitCode;

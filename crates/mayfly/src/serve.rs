@@ -114,13 +114,13 @@ type OpenedStores = (
     Arc<dyn std::any::Any + Send + Sync>,
 );
 
-/// Opens the chosen stores, bootstrapping them if they hold no account.
-async fn open_store(
+/// Opens the chosen stores as they are.
+/// The scale-out metadata handle comes back too, for the invalidation listener.
+async fn open_raw(
     data_dir: &Path,
     choice: &StoreChoice,
-    clock: &Clock,
-) -> anyhow::Result<(OpenedStores, Option<Bootstrap>)> {
-    let opened: OpenedStores = match choice {
+) -> anyhow::Result<(OpenedStores, Option<mayfly_store_pg::PgMetadata>)> {
+    let opened = match choice {
         StoreChoice::Local => {
             let dir = data_dir.to_owned();
             let store =
@@ -130,7 +130,8 @@ async fn open_store(
                     .with_context(|| {
                         format!("cannot open data directory {}", data_dir.display())
                     })?;
-            (store.metadata(), store.blobs(), Arc::new(store))
+            let opened: OpenedStores = (store.metadata(), store.blobs(), Arc::new(store));
+            (opened, None)
         }
         StoreChoice::Postgres {
             metadata,
@@ -160,9 +161,32 @@ async fn open_store(
                 endpoint = blobs.endpoint.as_deref().unwrap_or("aws"),
                 "postgres + upstream s3 stores"
             );
-            (Arc::new(meta), Arc::new(upstream), Arc::new(()))
+            let opened: OpenedStores = (Arc::new(meta.clone()), Arc::new(upstream), Arc::new(()));
+            (opened, Some(meta))
         }
     };
+    Ok(opened)
+}
+
+/// Opens the chosen stores with the node's token cache around the metadata (and, in
+/// scale-out mode, the listener that carries other nodes' changes into it), then bootstraps
+/// them if they hold no account.
+async fn open_store(
+    data_dir: &Path,
+    choice: &StoreChoice,
+    clock: &Clock,
+    cache: mayfly_store::CacheConfig,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<(OpenedStores, Option<Bootstrap>)> {
+    let ((metadata, blobs, keep_alive), pg) = open_raw(data_dir, choice).await?;
+    let cached = mayfly_store::CachedMetadata::new(metadata, cache);
+    if let Some(pg) = pg {
+        let sink = cached.clone();
+        tokio::spawn(
+            pg.listen_for_invalidations(Arc::new(move |what| sink.invalidate(&what)), stop.clone()),
+        );
+    }
+    let opened: OpenedStores = (Arc::new(cached), blobs, keep_alive);
     let boot = match bootstrap(opened.0.as_ref(), clock.now()).await {
         Ok(b) => Some(b),
         Err(InitError::AlreadyInitialised { .. }) => None,
@@ -197,8 +221,15 @@ pub async fn start_with_testing(
     clock: Clock,
     testing_api: bool,
 ) -> anyhow::Result<Running> {
-    let ((metadata, blobs, keep_alive), boot) =
-        open_store(&config.data_dir, stores, &clock).await?;
+    let stop = StopHandle(Arc::new(watch::channel(false).0));
+    let ((metadata, blobs, keep_alive), boot) = open_store(
+        &config.data_dir,
+        stores,
+        &clock,
+        config.token_cache,
+        &stop.0.subscribe(),
+    )
+    .await?;
     let api_listener = TcpListener::bind(config.api_listen)
         .await
         .with_context(|| format!("cannot listen on {} (API)", config.api_listen))?;
@@ -233,7 +264,13 @@ pub async fn start_with_testing(
             Listener::Api,
             metrics::track,
         ));
-    let stop = StopHandle(Arc::new(watch::channel(false).0));
+    // Forget revocations whose credentials have expired anyway (issue 15).
+    tokio::spawn(crate::revocations::run(
+        config.gc,
+        Arc::clone(&metadata),
+        clock.clone(),
+        stop.0.subscribe(),
+    ));
     tokio::spawn(crate::gc::run(
         config.gc,
         Arc::clone(&metadata),

@@ -315,6 +315,12 @@ fn inspect_round_trips_what_was_minted_and_verifies() {
     let left = shown["seconds_left"].as_i64().expect("seconds_left");
     assert!((3500..=3600).contains(&left), "{left}");
     assert_eq!(shown["verification"]["checked"], false);
+    // The credential id (issue 15): what core computes from the token, for `creds revoke`.
+    let id = mayfly_core::parse_session_token(&mayfly_core::SessionToken::from_untrusted(&token))
+        .expect("parses")
+        .credential_id()
+        .to_string();
+    assert_eq!(shown["credential_id"], id.as_str());
 
     // The human form shows the same, from AWS_SESSION_TOKEN when no argument is given.
     let text = mayfly(
@@ -333,6 +339,7 @@ fn inspect_round_trips_what_was_minted_and_verifies() {
         "audience:    127.0.0.1:8788",
         "time left:   ",
         "NOT VERIFIED",
+        &format!("credential:  {id}"),
     ] {
         assert!(t.contains(want), "missing {want:?} in:\n{t}");
     }

@@ -308,7 +308,8 @@ impl Verified {
     /// delete fails the orphan collector removes it, since no record points at it.
     ///
     /// Errors: `ExpiredToken` past the credential's `exp`; `AccessDenied` for a revoked,
-    /// deleted or changed token.
+    /// deleted or changed token, or a temporary credential revoked meanwhile (explained:
+    /// "this credential was revoked").
     pub(crate) async fn still_authorized(
         &self,
         state: &S3State,
@@ -358,10 +359,17 @@ impl Verified {
         }
         let principal = match &identity.kind {
             IdentityKind::Token(_) => mayfly_core::Principal::Token(&fresh),
-            IdentityKind::Temporary { claims, .. } => mayfly_core::Principal::Temporary {
-                claims,
-                parent: &fresh,
-            },
+            IdentityKind::Temporary { claims, id, .. } => {
+                let revoked = crate::auth::is_revoked(state.meta.as_ref(), claims, id).await?;
+                if revoked {
+                    crate::logs::note_reason("credential revoked before the write committed");
+                }
+                mayfly_core::Principal::Temporary {
+                    claims,
+                    parent: &fresh,
+                    revoked,
+                }
+            }
         };
         let target = decided.target();
         let owner = identity.account();

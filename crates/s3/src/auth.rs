@@ -11,8 +11,13 @@
 //! the identity offered to the access gate (through [`crate::context`], the only channel
 //! `get_secret_key` has) carries the parent's rights as stored now, and core's `authorize`
 //! refuses an inactive parent. [`rights_of`] is also how the commit-time re-check reads them.
+//! Likewise whether the credential itself is revoked ([`is_revoked`]): looked up here, refused
+//! by `authorize`. Both look-ups go through the node's token cache (`mayfly_store::cache`),
+//! which the serving binary wraps around the store, so a hot request does no round trip.
 
-use mayfly_core::{AccessKeyId, TokenRights, VerifyContext, parse_session_token};
+use mayfly_core::{
+    AccessKeyId, Claims, CredentialId, TokenRights, VerifyContext, parse_session_token,
+};
 use mayfly_store::{Entity, MetadataStore, StoreError, TokenRecord, TokenStatus};
 use s3s::S3Result;
 use s3s::auth::{S3Auth, SecretKey};
@@ -68,12 +73,14 @@ impl S3Auth for Authenticator {
                 let id = verified.credential_id().clone();
                 note_signer(key.as_str(), Signer::Temporary);
                 crate::logs::note_credential(&id);
+                let revoked = is_revoked(self.state.meta.as_ref(), &claims, &id).await?;
                 cx.offer(Identity {
                     access_key: key,
                     kind: IdentityKind::Temporary {
                         claims,
                         id,
                         parent: rights,
+                        revoked,
                     },
                 });
                 Ok(secret)
@@ -93,6 +100,19 @@ pub(crate) fn rights_of(record: &TokenRecord, now: u64) -> TokenRights {
         record.buckets.clone(),
         active,
     )
+}
+
+/// Whether this one credential is revoked now, in its own account (`sub`). Decided by core's
+/// `authorize` like every other right, so a revoked credential gets the same 403 on every
+/// payload mode and operation, and the commit-time re-check asks again.
+pub(crate) async fn is_revoked(
+    meta: &dyn MetadataStore,
+    claims: &Claims,
+    id: &CredentialId,
+) -> S3Result<bool> {
+    meta.credential_revoked(claims.account(), id)
+        .await
+        .map_err(|e| Failure::from(e).into())
 }
 
 /// The token record of `key`; an unknown key is [`Failure::UnknownAccessKey`].

@@ -39,13 +39,13 @@ pub(crate) struct Identity {
 pub(crate) enum IdentityKind {
     /// A long-lived R2 API token used as an S3 key.
     Token(TokenRights),
-    /// A temporary credential: its verified claims, its id and the parent's rights now.
+    /// A temporary credential: its verified claims, its id, the parent's rights now and
+    /// whether this one credential is revoked now.
     Temporary {
         claims: Box<Claims>,
-        /// Read by revocation and the audit trail (issue 15).
-        #[allow(dead_code)]
         id: CredentialId,
         parent: TokenRights,
+        revoked: bool,
     },
 }
 
@@ -54,9 +54,16 @@ impl Identity {
     pub(crate) fn principal(&self) -> Principal<'_> {
         match &self.kind {
             IdentityKind::Token(rights) => Principal::Token(rights),
-            IdentityKind::Temporary { claims, parent, .. } => {
-                Principal::Temporary { claims, parent }
-            }
+            IdentityKind::Temporary {
+                claims,
+                parent,
+                revoked,
+                ..
+            } => Principal::Temporary {
+                claims,
+                parent,
+                revoked: *revoked,
+            },
         }
     }
 

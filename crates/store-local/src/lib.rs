@@ -28,6 +28,7 @@ mod db;
 mod metadata;
 mod multipart;
 mod objects;
+mod revocations;
 mod schema;
 
 use std::fs::{self, File, TryLockError};

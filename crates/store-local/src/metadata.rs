@@ -5,18 +5,19 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use mayfly_core::{AccessKeyId, AccountId, SecretAccessKey};
+use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 use mayfly_store::{
     AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
     CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
     MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
     TokenStatus, TokenUpdate, UploadId, UploadListing, UploadRecord, WriteCondition,
 };
+use mayfly_store::{ListRevocationsQuery, RevocationRecord};
 use rusqlite::{Connection, params};
 
 use crate::codec::to_sql_int;
 use crate::db::{Db, backend};
-use crate::{accounts, buckets, multipart, objects};
+use crate::{accounts, buckets, multipart, objects, revocations};
 
 /// SQLite-backed metadata. Cheap to clone (shares the connections).
 #[derive(Clone)]
@@ -332,6 +333,43 @@ impl MetadataStore for LocalMetadata {
         self.db
             .read(move |tx| objects::blob_referenced(tx, &id))
             .await
+    }
+
+    // ----- credential revocations (SQL in `revocations.rs`) -----
+
+    async fn revoke_credential(
+        &self,
+        entry: RevocationRecord,
+    ) -> Result<RevocationRecord, StoreError> {
+        self.db
+            .write(move |tx| revocations::revoke(tx, &entry))
+            .await
+    }
+
+    async fn credential_revoked(
+        &self,
+        account: &AccountId,
+        id: &CredentialId,
+    ) -> Result<bool, StoreError> {
+        let (account, id) = (account.clone(), id.clone());
+        self.db
+            .read(move |tx| revocations::is_revoked(tx, &account, &id))
+            .await
+    }
+
+    async fn list_revocations(
+        &self,
+        account: &AccountId,
+        query: &ListRevocationsQuery,
+    ) -> Result<Vec<RevocationRecord>, StoreError> {
+        let (account, query) = (account.clone(), query.clone());
+        self.db
+            .read(move |tx| revocations::list(tx, &account, &query))
+            .await
+    }
+
+    async fn purge_revocations(&self, now: u64) -> Result<u64, StoreError> {
+        self.db.write(move |tx| revocations::purge(tx, now)).await
     }
 }
 

@@ -6,17 +6,20 @@ use std::fmt;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use mayfly_core::{AccessKeyId, AccountId, SecretAccessKey};
+use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 use mayfly_store::{
     AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
     CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
     MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
     TokenUpdate, UploadId, UploadListing, UploadRecord, WriteCondition,
 };
+use mayfly_store::{Invalidation, ListRevocationsQuery, RevocationRecord};
 
 use crate::db::{PgUrl, in_tx, pool};
+use crate::listen::InvalidationSink;
 use crate::options::PgOptions;
-use crate::{accounts, buckets, multipart, objects, schema};
+use crate::revocations::notify;
+use crate::{accounts, buckets, multipart, objects, revocations, schema};
 
 /// PostgreSQL-backed metadata. Cheap to clone (shares the pool). Any number of Mayfly nodes may
 /// use one database at once: every write takes the row or advisory locks it depends on.
@@ -24,6 +27,7 @@ use crate::{accounts, buckets, multipart, objects, schema};
 pub struct PgMetadata {
     pool: Pool,
     url: PgUrl,
+    options: PgOptions,
 }
 
 impl PgMetadata {
@@ -44,7 +48,20 @@ impl PgMetadata {
         Ok(Self {
             pool,
             url: url.clone(),
+            options: options.clone(),
         })
+    }
+
+    /// Listens for other nodes' token and revocation changes on a dedicated connection and
+    /// hands each to `sink` (a node's token cache), until `stop` turns true; reconnects with
+    /// backoff and sends [`mayfly_store::Invalidation::All`] whenever it (re)starts listening.
+    /// Spawn the returned future.
+    pub fn listen_for_invalidations(
+        &self,
+        sink: InvalidationSink,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        crate::listen::run(self.url.clone(), self.options.clone(), sink, stop)
     }
 
     /// True when a pooled connection is encrypted (asks the server: `pg_stat_ssl`), for the
@@ -98,15 +115,18 @@ impl MetadataStore for PgMetadata {
         account: AccountRecord,
         token: TokenRecord,
     ) -> Result<bool, StoreError> {
-        in_tx!(self.pool, Write, |tx| accounts::create_first_account(
-            &tx, &account, &token
-        )
-        .await?)
+        in_tx!(self.pool, Write, |tx| {
+            let created = accounts::create_first_account(&tx, &account, &token).await?;
+            notify(&tx, &Invalidation::Token(token.id.clone())).await?;
+            created
+        })
     }
 
     async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
-        in_tx!(self.pool, Write, |tx| accounts::create_token(&tx, &token)
-            .await?)
+        in_tx!(self.pool, Write, |tx| {
+            accounts::create_token(&tx, &token).await?;
+            notify(&tx, &Invalidation::Token(token.id.clone())).await?;
+        })
     }
 
     async fn get_token(&self, id: &AccessKeyId) -> Result<TokenRecord, StoreError> {
@@ -134,24 +154,25 @@ impl MetadataStore for PgMetadata {
         id: &AccessKeyId,
         update: TokenUpdate,
     ) -> Result<TokenRecord, StoreError> {
-        in_tx!(self.pool, Write, |tx| accounts::update_token(
-            &tx, account, id, &update
-        )
-        .await?)
+        in_tx!(self.pool, Write, |tx| {
+            let updated = accounts::update_token(&tx, account, id, &update).await?;
+            notify(&tx, &Invalidation::Token(id.clone())).await?;
+            updated
+        })
     }
 
     async fn revoke_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), StoreError> {
-        in_tx!(self.pool, Write, |tx| accounts::revoke_token(
-            &tx, account, id
-        )
-        .await?)
+        in_tx!(self.pool, Write, |tx| {
+            accounts::revoke_token(&tx, account, id).await?;
+            notify(&tx, &Invalidation::Token(id.clone())).await?;
+        })
     }
 
     async fn delete_token(&self, account: &AccountId, id: &AccessKeyId) -> Result<(), StoreError> {
-        in_tx!(self.pool, Write, |tx| accounts::delete_token(
-            &tx, account, id
-        )
-        .await?)
+        in_tx!(self.pool, Write, |tx| {
+            accounts::delete_token(&tx, account, id).await?;
+            notify(&tx, &Invalidation::Token(id.clone())).await?;
+        })
     }
 
     async fn create_bucket(&self, bucket: BucketRecord) -> Result<(), StoreError> {
@@ -345,5 +366,39 @@ impl MetadataStore for PgMetadata {
     async fn blob_referenced(&self, id: &BlobId) -> Result<bool, StoreError> {
         in_tx!(self.pool, Read, |tx| objects::blob_referenced(&tx, id)
             .await?)
+    }
+
+    // ----- credential revocations (SQL in `revocations.rs`) -----
+
+    async fn revoke_credential(
+        &self,
+        entry: RevocationRecord,
+    ) -> Result<RevocationRecord, StoreError> {
+        in_tx!(self.pool, Write, |tx| revocations::revoke(&tx, &entry)
+            .await?)
+    }
+
+    async fn credential_revoked(
+        &self,
+        account: &AccountId,
+        id: &CredentialId,
+    ) -> Result<bool, StoreError> {
+        in_tx!(self.pool, Read, |tx| revocations::is_revoked(
+            &tx, account, id
+        )
+        .await?)
+    }
+
+    async fn list_revocations(
+        &self,
+        account: &AccountId,
+        query: &ListRevocationsQuery,
+    ) -> Result<Vec<RevocationRecord>, StoreError> {
+        in_tx!(self.pool, Read, |tx| revocations::list(&tx, account, query)
+            .await?)
+    }
+
+    async fn purge_revocations(&self, now: u64) -> Result<u64, StoreError> {
+        in_tx!(self.pool, Write, |tx| revocations::purge(&tx, now).await?)
     }
 }

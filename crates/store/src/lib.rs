@@ -23,6 +23,7 @@
 mod blob;
 #[doc(hidden)]
 pub mod bucket_page;
+pub mod cache;
 mod clock;
 #[doc(hidden)]
 pub mod codec;
@@ -38,6 +39,7 @@ pub mod listing;
 mod metadata;
 pub mod query;
 mod records;
+pub mod revocation;
 pub mod schema;
 pub mod sweep;
 #[cfg(feature = "testkit")]
@@ -46,6 +48,7 @@ pub mod testkit;
 pub use blob::{
     BlobStore, BlobWritten, ByteStream, READ_CHUNK, bytes_stream, collect_stream, read_object,
 };
+pub use cache::{CacheConfig, CachedMetadata};
 pub use clock::Clock;
 pub use error::{Entity, StoreError};
 pub use fresh::{TOKEN_VALUE_LEN, TokenValue, new_account_id, new_token_id};
@@ -60,4 +63,7 @@ pub use records::{
     AccountRecord, BlobRef, BucketRecord, ChecksumAlgorithm, ChecksumType, Checksums, HttpHeaders,
     Jurisdiction, ObjectPart, ObjectRecord, PartRecord, TokenRecord, TokenStatus, TokenUpdate,
     UnknownName, UploadRecord,
+};
+pub use revocation::{
+    Invalidation, ListRevocationsQuery, MAX_CREDENTIAL_LIFETIME_SECS, RevocationRecord,
 };

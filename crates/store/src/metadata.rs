@@ -9,7 +9,7 @@
 //! [`crate::gc::collect_orphans`] removes.
 
 use async_trait::async_trait;
-use mayfly_core::{AccessKeyId, AccountId, SecretAccessKey};
+use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 
 use crate::error::StoreError;
 use crate::ids::{BlobId, BucketId, UploadId};
@@ -21,6 +21,7 @@ use crate::query::{
 use crate::records::{
     AccountRecord, BucketRecord, ObjectRecord, PartRecord, TokenRecord, TokenUpdate, UploadRecord,
 };
+use crate::revocation::{ListRevocationsQuery, RevocationRecord};
 
 /// Metadata persistence. Object-safe; servers hold it as `Arc<dyn MetadataStore>`.
 ///
@@ -230,4 +231,32 @@ pub trait MetadataStore: Send + Sync {
     /// True if any object or part record references this blob. Used by
     /// [`crate::gc::collect_orphans`] to decide that a blob is an orphan.
     async fn blob_referenced(&self, id: &BlobId) -> Result<bool, StoreError>;
+
+    // ----- credential revocations (a Mayfly extension; see `crate::revocation`) -----
+
+    /// Records that one temporary credential is revoked. Idempotent: if the account already
+    /// revoked this credential, nothing changes and the entry stored first is returned.
+    /// `NotFound(Account)` if the account is missing. Every later
+    /// [`MetadataStore::credential_revoked`] (on any node) sees it.
+    async fn revoke_credential(
+        &self,
+        entry: RevocationRecord,
+    ) -> Result<RevocationRecord, StoreError>;
+
+    /// Whether the account revoked this credential (an entry exists, expired or not).
+    async fn credential_revoked(
+        &self,
+        account: &AccountId,
+        id: &CredentialId,
+    ) -> Result<bool, StoreError>;
+
+    /// A page of the account's revocations, newest first.
+    async fn list_revocations(
+        &self,
+        account: &AccountId,
+        query: &ListRevocationsQuery,
+    ) -> Result<Vec<RevocationRecord>, StoreError>;
+
+    /// Removes every entry whose `expires_on <= now`; returns how many.
+    async fn purge_revocations(&self, now: u64) -> Result<u64, StoreError>;
 }

@@ -106,7 +106,7 @@ pub enum Migration {
 }
 
 /// The migrations, in order. Append; never edit an entry that has shipped.
-pub const MIGRATIONS: &[Migration] = &[Migration::Both(V1)];
+pub const MIGRATIONS: &[Migration] = &[Migration::Both(V1), Migration::Both(V2)];
 
 /// Accounts, tokens, buckets and their configuration, objects and multipart uploads.
 const V1: &str = r"
@@ -209,6 +209,23 @@ CREATE TABLE parts (
     PRIMARY KEY (upload_id, part_number)
 ){strict};
 CREATE INDEX parts_by_blob ON parts (blob_id);
+";
+
+/// Credential revocations (issue 15, a Mayfly extension): one row per revoked temporary
+/// credential, kept until `expires_on` (the credential cannot be used past it) and purged by
+/// the periodic schedule. Newest-first listings per account use `revocations_by_time`.
+const V2: &str = r"
+CREATE TABLE revocations (
+    account       {id} NOT NULL REFERENCES accounts(id),
+    credential_id {id} NOT NULL,
+    parent        {id},
+    bucket        {id},
+    revoked_on    {i64} NOT NULL,
+    expires_on    {i64} NOT NULL,
+    PRIMARY KEY (account, credential_id)
+){strict};
+CREATE INDEX revocations_by_time ON revocations (account, revoked_on, credential_id);
+CREATE INDEX revocations_by_expiry ON revocations (expires_on);
 ";
 
 #[cfg(test)]

@@ -25,12 +25,14 @@ mod blobs;
 mod meta;
 mod multipart;
 mod objects;
+mod revocations;
 mod sweep;
 
 pub use blobs::*;
 pub use meta::*;
 pub use multipart::*;
 pub use objects::*;
+pub use revocations::*;
 pub use sweep::*;
 
 /// The stores under test.
@@ -87,6 +89,11 @@ macro_rules! conformance_tests {
             read_object_spans_parts,
             gc_deletes_only_orphans,
             lifecycle_sweep_applies_rules_once,
+            // credential revocations and the token cache (issue 15)
+            revocations_are_idempotent_and_per_account,
+            revocations_list_newest_first_in_pages,
+            revocations_purge_only_expired,
+            token_cache_is_exact_locally_and_bounded_by_ttl,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
