@@ -284,7 +284,23 @@ pub struct AuditSink {
 #[derive(Debug)]
 struct SinkInner {
     tx: mpsc::Sender<AuditEvent>,
-    dropped: AtomicU64,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The writer's end of an [`AuditSink`]: the events, and the count of those dropped because
+/// the channel was full. The channel closes once every sink clone is gone.
+#[derive(Debug)]
+pub struct AuditReceiver {
+    /// The queued events.
+    pub events: mpsc::Receiver<AuditEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl AuditReceiver {
+    /// Events dropped so far because the channel was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
 }
 
 impl AuditSink {
@@ -295,17 +311,21 @@ impl AuditSink {
 
     /// A sink over a channel of `capacity` events (at least 1), and the receiving end for the
     /// writer.
-    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<AuditEvent>) {
+    pub fn channel(capacity: usize) -> (Self, AuditReceiver) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
         let inner = SinkInner {
             tx,
-            dropped: AtomicU64::new(0),
+            dropped: Arc::clone(&dropped),
         };
         (
             Self {
                 inner: Some(Arc::new(inner)),
             },
-            rx,
+            AuditReceiver {
+                events: rx,
+                dropped,
+            },
         )
     }
 
@@ -383,7 +403,8 @@ mod tests {
         assert!(sink.record(e.clone()));
         assert!(!sink.record(e.clone()), "third event does not fit");
         assert_eq!(sink.dropped(), 1);
-        assert!(rx.try_recv().is_ok());
+        assert_eq!(rx.dropped(), 1);
+        assert!(rx.events.try_recv().is_ok());
         assert!(sink.record(e), "room again once the writer took one");
         assert_eq!(sink.dropped(), 1);
     }

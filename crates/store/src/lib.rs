@@ -44,8 +44,8 @@ pub mod sweep;
 pub mod testkit;
 
 pub use audit::{
-    AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, AuditSink, AuditStore,
-    StoredAuditEvent, retention_cutoff,
+    AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, AuditReceiver, AuditSink,
+    AuditStore, MAX_AUDIT_PAGE, StoredAuditEvent, retention_cutoff,
 };
 pub use blob::{
     BlobStore, BlobWritten, ByteStream, READ_CHUNK, bytes_stream, collect_stream, read_object,
