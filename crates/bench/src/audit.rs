@@ -13,6 +13,9 @@ use crate::load::Sample;
 use crate::steps::{Kind, Local, Step};
 use crate::target::{self, Target};
 
+/// The object size of the measured GETs.
+const AUTH_SIZE: usize = 4096;
+
 /// The step measured: the temporary-credential GET of the auth scenario.
 fn the_step(plan: &Plan) -> Result<Step> {
     let mut plan = plan.clone();
@@ -39,12 +42,15 @@ pub(crate) async fn run(cli: &Cli, plan: &Plan) -> Result<()> {
         .unwrap_or_else(crate::endpoint::default_mayfly_bin);
     let mut auth_plan = plan.clone();
     auth_plan.scenarios = vec!["auth".to_owned()];
+    // The measure: 4 KiB objects, whatever size the auth scenario uses by default.
+    auth_plan.auth_size = AUTH_SIZE;
+    let plan = &auth_plan;
     let mut targets: Vec<Target> = Vec::new();
     for (name, flag) in [("audit-off", "off"), ("audit-on", "on")] {
         let dir = work.path().join(name);
         std::fs::create_dir_all(&dir)?;
         let ep = crate::endpoint::spawn_mayfly_with(name, &bin, &dir, &["--audit", flag])?;
-        targets.push(target::prepare(ep, &auth_plan).await?);
+        targets.push(target::prepare(ep, plan).await?);
     }
     let step = the_step(plan)?;
     let disk_dir = work.path().join("disk");
