@@ -161,6 +161,14 @@ async fn attempt(h: &Harness, me: &Token, other: &Token, case: Case) -> Outcome 
             .await
         }
         Case::ListRevocations => call(Method::GET, crate::revocations::path(), None).await,
+        Case::ReadAudit => {
+            call(
+                Method::GET,
+                format!("/mayfly/accounts/{ACCOUNT}/audit"),
+                None,
+            )
+            .await
+        }
     };
     Outcome::Status(answer)
 }

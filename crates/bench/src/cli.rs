@@ -89,6 +89,11 @@ pub(crate) struct Cli {
     /// Directory for the started servers' data and the raw-disk files [default: system temp].
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
+    // --- audit on/off step (crates/bench/src/audit.rs, issue 15) ---
+    /// Run only the audit cost step: 4 KiB GETs with temporary credentials against two
+    /// Mayfly servers, `--audit off` and `--audit on`, interleaved; prints the on/off ratio.
+    #[arg(long)]
+    pub(crate) audit_ab: bool,
 }
 
 /// Which S3 client drives a step.

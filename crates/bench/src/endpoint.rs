@@ -71,6 +71,16 @@ fn field(v: &serde_json::Value, k: &str) -> Result<String> {
 
 /// `mayfly init --json` then `mayfly serve` on port 0 in `dir`, waiting for the ready file.
 pub(crate) fn spawn_mayfly(name: &str, bin: &Path, dir: &Path) -> Result<Endpoint> {
+    spawn_mayfly_with(name, bin, dir, &[])
+}
+
+/// [`spawn_mayfly`] with extra `serve` flags (the audit on/off step, crates/bench/src/audit.rs).
+pub(crate) fn spawn_mayfly_with(
+    name: &str,
+    bin: &Path,
+    dir: &Path,
+    serve_flags: &[&str],
+) -> Result<Endpoint> {
     if !bin.exists() {
         bail!(
             "{} not found: build it first (`cargo build --release -p mayfly`, or `cargo build -p mayfly` for --smoke)",
@@ -106,6 +116,7 @@ pub(crate) fn spawn_mayfly(name: &str, bin: &Path, dir: &Path) -> Result<Endpoin
         .arg(&data)
         .arg("--ready-file")
         .arg(&ready)
+        .args(serve_flags)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

@@ -7,6 +7,8 @@
 //! `results.md` and `chart.svg`. Targets are reported as ratios, never asserted: timing is the
 //! machine's. `--smoke` shrinks everything to a few seconds for the test suite.
 
+// The audit on/off step (issue 15).
+mod audit;
 mod cli;
 mod endpoint;
 mod load;
@@ -63,6 +65,9 @@ struct Acc {
 
 async fn run(cli: Cli) -> Result<()> {
     let plan = cli.plan()?;
+    if cli.audit_ab {
+        return audit::run(&cli, &plan).await;
+    }
     let work = match &cli.work_dir {
         Some(d) => tempfile::Builder::new()
             .prefix("mayfly-bench-")

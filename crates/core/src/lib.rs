@@ -73,8 +73,8 @@ pub use explain::{EXPIRED_TOKEN_MESSAGE, REVOKED_MESSAGE, explain_denial};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
     ApiToken, BucketAction, MintRequest, RevokeAction, TokenAction, TokenGrant,
-    authorize_bucket_admin, authorize_mint, authorize_revoke, authorize_test_account,
-    authorize_token_admin,
+    authorize_audit_read, authorize_bucket_admin, authorize_mint, authorize_revoke,
+    authorize_test_account, authorize_token_admin,
 };
 pub use permission::{Access, Permission, S3Action, S3Op, Target};
 pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};
@@ -237,6 +237,8 @@ pub mod management_testing {
         RevokeCredentialById,
         /// `GET /mayfly/.../temp-access-credentials/revocations`.
         ListRevocations,
+        /// `GET /mayfly/accounts/{a}/audit`: the account's audit trail (a Mayfly extension).
+        ReadAudit,
     }
 
     /// (action, allowed for each of [`CALLERS`]).
@@ -327,6 +329,7 @@ pub mod management_testing {
             (RevokeOthersCredential, ADMIN_RW),
             (RevokeCredentialById, ADMIN_RW),
             (ListRevocations, ADMIN_RW),
+            (ReadAudit, ADMINS),
         ]
     };
 }

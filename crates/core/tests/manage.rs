@@ -108,6 +108,7 @@ fn decide(me: &ApiToken, account: &AccountId, case: Case) -> Result<(), Denied> 
         ),
         Case::RevokeCredentialById => authorize_revoke(me, account, RevokeAction::ById),
         Case::ListRevocations => authorize_revoke(me, account, RevokeAction::List),
+        Case::ReadAudit => authorize_audit_read(me, account),
     }
 }
 
@@ -155,9 +156,10 @@ fn the_matrix_lists_every_action_kind() {
             Case::RevokeOthersCredential => 20,
             Case::RevokeCredentialById => 21,
             Case::ListRevocations => 22,
+            Case::ReadAudit => 23,
         });
     }
-    assert_eq!(seen.len(), 23);
+    assert_eq!(seen.len(), 24);
 }
 
 #[test]

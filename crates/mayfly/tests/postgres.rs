@@ -151,6 +151,7 @@ async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
             timeouts: mayfly::config::Timeouts::default(),
             lifecycle: Default::default(),
             token_cache: Default::default(),
+            audit: Default::default(),
         },
         Clock::system(),
     )

@@ -25,6 +25,7 @@ fn config(dir: &std::path::Path) -> ServeConfig {
         timeouts: mayfly::config::Timeouts::default(),
         lifecycle: Default::default(),
         token_cache: Default::default(),
+        audit: Default::default(),
     }
 }
 

@@ -106,7 +106,11 @@ pub enum Migration {
 }
 
 /// The migrations, in order. Append; never edit an entry that has shipped.
-pub const MIGRATIONS: &[Migration] = &[Migration::Both(V1), Migration::Both(V2)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::Both(V1),
+    Migration::Both(V2),
+    Migration::Both(V3),
+];
 
 /// Accounts, tokens, buckets and their configuration, objects and multipart uploads.
 const V1: &str = r"
@@ -226,6 +230,37 @@ CREATE TABLE revocations (
 ){strict};
 CREATE INDEX revocations_by_time ON revocations (account, revoked_on, credential_id);
 CREATE INDEX revocations_by_expiry ON revocations (expires_on);
+";
+
+/// The audit trail (issue 15; a Mayfly extension). No foreign keys: events outlive the
+/// tokens and buckets they name, and a batch insert checks nothing. Each index serves one
+/// filter of `list_audit`, newest first; the time index serves the retention purge.
+const V3: &str = r"
+CREATE TABLE audit_events (
+    seq           {serial},
+    account       {id} NOT NULL,
+    time_ms       {i64} NOT NULL,
+    kind          {id} NOT NULL,
+    credential_id {id},
+    parent        {id},
+    bucket        {id},
+    key           {text},
+    operation     {text},
+    status        {i32},
+    bytes         {i64},
+    request_id    {text},
+    caller        {text},
+    detail        {text}            -- JSON object
+){strict};
+CREATE INDEX audit_by_time ON audit_events (account, time_ms, seq);
+CREATE INDEX audit_by_credential ON audit_events (account, credential_id, time_ms, seq)
+    WHERE credential_id IS NOT NULL;
+CREATE INDEX audit_by_parent ON audit_events (account, parent, time_ms, seq)
+    WHERE parent IS NOT NULL;
+CREATE INDEX audit_by_bucket ON audit_events (account, bucket, time_ms, seq)
+    WHERE bucket IS NOT NULL;
+CREATE INDEX audit_by_kind ON audit_events (account, kind, time_ms, seq);
+CREATE INDEX audit_purge ON audit_events (time_ms);
 ";
 
 #[cfg(test)]

@@ -116,6 +116,7 @@ impl MayflyServer {
                 interval_secs: None,
             },
             token_cache: Default::default(),
+            audit: Default::default(),
         };
         let running = serve::start(&config, Clock::system()).await?;
         let boot = running

@@ -42,6 +42,8 @@ pub struct Key {
 
 pub struct Env {
     pub app: Router,
+    /// The state `app` was built from (tests rebuild the router with other settings).
+    pub state: S3State,
     pub meta: std::sync::Arc<dyn MetadataStore>,
     pub clock: Clock,
     pub admin: Key,
@@ -66,7 +68,7 @@ impl Env {
             .expect("hosts");
         let state =
             S3State::new(meta.clone(), store.blobs(), clock.clone(), hosts).with_limits(limits);
-        let app = router(state);
+        let app = router(state.clone());
         for acct in [ACCOUNT, OTHER_ACCOUNT] {
             meta.create_account(AccountRecord {
                 id: AccountId::parse(acct).expect("id"),
@@ -78,6 +80,7 @@ impl Env {
         }
         let mut env = Env {
             app,
+            state,
             meta,
             clock,
             admin: Key {

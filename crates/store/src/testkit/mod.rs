@@ -21,6 +21,7 @@ use crate::{
     WriteCondition, bytes_stream,
 };
 
+mod audit;
 mod blobs;
 mod meta;
 mod multipart;
@@ -28,6 +29,7 @@ mod objects;
 mod revocations;
 mod sweep;
 
+pub use audit::*;
 pub use blobs::*;
 pub use meta::*;
 pub use multipart::*;
