@@ -253,3 +253,29 @@ def test_mayfly_audit_json_prints_one_event_per_line(server, cf, bucket):
     assert bad.returncode == 1 and "--since" in bad.stderr
     helptext = run_mayfly("audit", "--help", check=True).stdout
     assert "Mayfly extension" in helptext
+
+
+def test_revoking_a_credential_is_recorded_and_its_later_requests_too(server, cf, bucket):
+    creds = mint(cf, server, bucket, prefixes=["revoked/"])
+    cid = credential_id(creds.session_token)
+    revoked = cf.post(
+        f"/mayfly/accounts/{server.account_id}/r2/temp-access-credentials/revocations",
+        cast_to=object, body={"sessionToken": creds.session_token},
+    )
+    assert revoked["success"] is True and revoked["result"]["credentialId"] == cid, revoked
+    s3 = temp_s3(server, creds)
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        s3.put_object(Bucket=bucket, Key="revoked/a.bin", Body=BODY)
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+    def fetch():
+        return sdk_audit(cf, server, credential_id=cid)["result"]
+
+    events = wait_for(fetch, 3)
+    assert [e["kind"] for e in events] == ["s3", "credential.revoke", "credential.mint"], events
+    refused, revoke, _ = events
+    assert (refused["operation"], refused["key"], refused["status"]) == (
+        "PutObject", "revoked/a.bin", 403)
+    assert revoke["caller"] == server.token_id
+    assert (revoke["parentAccessKeyId"], revoke["bucket"]) == (server.access_key_id, bucket)
+    assert creds.session_token not in json.dumps(events)

@@ -172,6 +172,18 @@ pub(crate) async fn create(
         expires_on = stored.expires_on,
         "temporary credential revoked"
     );
+    crate::audit::record(
+        &state,
+        &caller,
+        &account,
+        mayfly_store::AuditKind::CredentialRevoke,
+        |e| {
+            e.credential_id = Some(stored.credential_id.as_str().to_owned());
+            e.parent = stored.parent.as_ref().map(|p| p.as_str().to_owned());
+            e.bucket = stored.bucket.as_ref().map(|b| b.as_str().to_owned());
+            e.operation = Some("revoke".to_owned());
+        },
+    );
     Ok(ok(RevocationJson::from(&stored)))
 }
 
