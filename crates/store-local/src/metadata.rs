@@ -32,6 +32,11 @@ impl LocalMetadata {
             db: Db::open(path)?,
         })
     }
+
+    /// The database handle, shared with the blob store for inline blobs.
+    pub(crate) fn db(&self) -> Db {
+        self.db.clone()
+    }
 }
 
 impl std::fmt::Debug for LocalMetadata {

@@ -111,8 +111,20 @@ CREATE TABLE parts (
 CREATE INDEX parts_by_blob ON parts(blob_id);
 ";
 
+/// Small blobs kept in the database (see `inline.rs`). Numbered after the revocation (V2) and
+/// audit (V3) migrations of parallel branches; it only adds a table, so it may run in any
+/// position.
+const V4_INLINE_BLOBS: &str = r"
+CREATE TABLE inline_blobs (
+    id          TEXT PRIMARY KEY NOT NULL,  -- a BlobId, never also a file
+    written_at  INTEGER NOT NULL,           -- epoch seconds, for orphan collection
+    data        BLOB NOT NULL
+) STRICT;
+CREATE INDEX inline_blobs_by_age ON inline_blobs(written_at);
+";
+
 /// Migration `i` upgrades `user_version` `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V4_INLINE_BLOBS];
 
 /// Brings the database up to the latest version. Refuses a database newer than this binary.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -2,4 +2,5 @@
 //! a local store has (layout, locking, migrations, crash leftovers). Real SQLite, real files.
 
 mod conformance;
+mod inline;
 mod local;
