@@ -124,7 +124,7 @@ type Job<T> = tokio::task::JoinHandle<T>;
 /// compute.
 enum Checksumming {
     Running(Job<ChecksumHasher>),
-    Idle(ChecksumHasher),
+    Idle(Box<ChecksumHasher>),
 }
 
 /// Hashes a body as it streams by. Batches of [`HASH_BATCH`] bytes are hashed on blocking
@@ -160,7 +160,7 @@ impl Hashing {
                 let md5 = md5.await.map_err(|_| IngestError::Body)?;
                 let hasher = match hasher {
                     Checksumming::Running(job) => job.await.map_err(|_| IngestError::Body)?,
-                    Checksumming::Idle(hasher) => hasher,
+                    Checksumming::Idle(hasher) => *hasher,
                 };
                 Ok(Digests {
                     md5,
@@ -198,7 +198,7 @@ impl Hashing {
                     hasher
                 }))
             } else {
-                Checksumming::Idle(hasher)
+                Checksumming::Idle(Box::new(hasher))
             };
             self.in_flight = Some((md5, hasher, any_checksum));
         }
