@@ -26,6 +26,11 @@ fn blob_files(data: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A body too large to be kept inline (64 KiB), so it is stored as a blob file.
+fn referenced_bytes() -> Vec<u8> {
+    b"referenced bytes ".repeat(8 * 1024)
+}
+
 /// Writes a blob file with a valid id that no record references, last modified `age` ago.
 fn plant_orphan(data: &Path, id: &str, age: Duration) -> PathBuf {
     let shard = data.join("blobs").join(&id[..2]);
@@ -69,10 +74,12 @@ async fn old_orphans_are_collected_and_referenced_or_young_blobs_are_not() {
     let data = server.data_dir();
     let c = admin(&server);
     c.create_bucket().bucket("gc-test").send().await.unwrap();
+    // Larger than the 64 KiB kept inline in the database, so the blob is a file.
+    let kept = referenced_bytes();
     c.put_object()
         .bucket("gc-test")
         .key("kept")
-        .body(ByteStream::from_static(b"referenced bytes"))
+        .body(ByteStream::from(kept.clone()))
         .send()
         .await
         .unwrap();
@@ -108,7 +115,7 @@ async fn old_orphans_are_collected_and_referenced_or_young_blobs_are_not() {
         .await
         .unwrap();
     let body = got.body.collect().await.unwrap().into_bytes();
-    assert_eq!(&body[..], b"referenced bytes");
+    assert!(body[..] == kept[..], "the referenced object changed");
     assert_eq!(
         gc_deleted_total(&server).await - before,
         1,

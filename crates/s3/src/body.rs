@@ -105,24 +105,39 @@ const HASH_BATCH: usize = 1024 * 1024;
 struct Digests {
     md5: s3s::crypto::Md5,
     hasher: ChecksumHasher,
+    /// Whether `hasher` computes anything (the client sent or asked for a checksum).
+    any_checksum: bool,
 }
 
 impl Digests {
     fn update(&mut self, data: &[u8]) {
         self.md5.update(data);
-        self.hasher.update(data);
+        if self.any_checksum {
+            self.hasher.update(data);
+        }
     }
 }
 
-/// Hashes a body as it streams by. Batches of [`HASH_BATCH`] bytes are hashed on a blocking
-/// thread while the next batch arrives (and the previous one is written by the blob store),
-/// one batch in flight at a time, so no thread ever waits on the network; what is left at the
-/// end (all of a small body) is hashed inline.
+type Job<T> = tokio::task::JoinHandle<T>;
+
+/// The client-checksum state of a batch in flight: hashing, or idle when there is nothing to
+/// compute.
+enum Checksumming {
+    Running(Job<ChecksumHasher>),
+    Idle(Box<ChecksumHasher>),
+}
+
+/// Hashes a body as it streams by. Batches of [`HASH_BATCH`] bytes are hashed on blocking
+/// threads while the next batch arrives (and the previous one is written by the blob store):
+/// the MD5 on one thread and the client checksums (SHA-256, CRCs) on another, so the two
+/// digests and the file write overlap instead of running one after the other. One batch is in
+/// flight at a time, so no thread ever waits on the network; what is left at the end (all of a
+/// small body) is hashed inline.
 struct Hashing {
     /// `None` while a batch is in flight.
     idle: Option<Digests>,
-    in_flight: Option<tokio::task::JoinHandle<Digests>>,
-    batch: Vec<Bytes>,
+    in_flight: Option<(Job<s3s::crypto::Md5>, Checksumming, bool)>,
+    batch: Arc<Vec<Bytes>>,
     batched: usize,
     count: u64,
 }
@@ -132,7 +147,7 @@ impl Hashing {
         Self {
             idle: Some(digests),
             in_flight: None,
-            batch: Vec::new(),
+            batch: Arc::default(),
             batched: 0,
             count: 0,
         }
@@ -140,31 +155,59 @@ impl Hashing {
 
     async fn digests(&mut self) -> Result<Digests, IngestError> {
         match self.in_flight.take() {
-            Some(job) => job.await.map_err(|_| IngestError::Body),
+            Some((md5, hasher, any_checksum)) => {
+                // Both run at once; waiting for one after the other costs nothing extra.
+                let md5 = md5.await.map_err(|_| IngestError::Body)?;
+                let hasher = match hasher {
+                    Checksumming::Running(job) => job.await.map_err(|_| IngestError::Body)?,
+                    Checksumming::Idle(hasher) => *hasher,
+                };
+                Ok(Digests {
+                    md5,
+                    hasher,
+                    any_checksum,
+                })
+            }
             None => self.idle.take().ok_or(IngestError::Body),
         }
     }
 
     async fn update(&mut self, bytes: &Bytes) -> Result<(), IngestError> {
         self.batched += bytes.len();
-        self.batch.push(bytes.clone());
+        Arc::make_mut(&mut self.batch).push(bytes.clone());
         if self.batched >= HASH_BATCH {
-            let mut digests = self.digests().await?;
+            let Digests {
+                mut md5,
+                mut hasher,
+                any_checksum,
+            } = self.digests().await?;
             let batch = std::mem::take(&mut self.batch);
             self.batched = 0;
-            self.in_flight = Some(tokio::task::spawn_blocking(move || {
-                for b in &batch {
-                    digests.update(b);
+            let for_md5 = Arc::clone(&batch);
+            let md5 = tokio::task::spawn_blocking(move || {
+                for b in for_md5.iter() {
+                    md5.update(b);
                 }
-                digests
-            }));
+                md5
+            });
+            let hasher = if any_checksum {
+                Checksumming::Running(tokio::task::spawn_blocking(move || {
+                    for b in batch.iter() {
+                        hasher.update(b);
+                    }
+                    hasher
+                }))
+            } else {
+                Checksumming::Idle(Box::new(hasher))
+            };
+            self.in_flight = Some((md5, hasher, any_checksum));
         }
         Ok(())
     }
 
     async fn finish(mut self) -> Result<(Digests, u64), IngestError> {
         let mut digests = self.digests().await?;
-        for b in &self.batch {
+        for b in self.batch.iter() {
             digests.update(b);
         }
         Ok((digests, self.count))
@@ -206,6 +249,7 @@ pub(crate) async fn ingest(
     let state = Hashing::new(Digests {
         md5: s3s::crypto::Md5::new(),
         hasher: hasher_for(&algs),
+        any_checksum: !algs.is_empty(),
     });
     let outcome: Outcome = Arc::default();
     let slot = Arc::clone(&outcome);

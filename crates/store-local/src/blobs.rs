@@ -8,19 +8,26 @@
 //! future was dropped) are removed by the drop guard or, at the latest, by the sweep that
 //! [`LocalBlobs::open`] runs; it is only correct while no other process writes to the
 //! directory, which [`crate::LocalStore`] guarantees with a lock file.
+//!
+//! Opened by [`crate::LocalStore`], blobs of at most [`INLINE_MAX`] bytes are not files but
+//! rows of the metadata database (see `inline.rs`): durable in the writer's next group commit,
+//! read back by one point read on the calling thread.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use mayfly_store::{BlobId, BlobStore, BlobWritten, ByteStream, Entity, READ_CHUNK, StoreError};
 use tokio::task::JoinHandle;
+
+use crate::db::Db;
+use crate::inline::{self, INLINE_MAX};
 
 /// Bytes gathered before each file write. While one buffer is written on a blocking thread
 /// the next one is gathered (and hashed by the caller's stream), so disk and CPU overlap.
@@ -31,11 +38,72 @@ const WRITE_BUFFER: usize = 1024 * 1024;
 /// slices of the current one are being sent.
 const READ_AHEAD: usize = 1024 * 1024;
 
-/// Filesystem blob store.
-#[derive(Clone, Debug)]
+/// Filesystem blob store (with small blobs in the metadata database when opened by
+/// [`crate::LocalStore`]).
+#[derive(Clone)]
 pub struct LocalBlobs {
     root: Arc<PathBuf>,
     swept: usize,
+    /// Where blobs of at most [`INLINE_MAX`] bytes go; `None`: every blob is a file.
+    inline: Option<Db>,
+}
+
+impl std::fmt::Debug for LocalBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBlobs")
+            .field("root", &self.root)
+            .field("swept", &self.swept)
+            .field("inline", &self.inline.is_some())
+            .finish()
+    }
+}
+
+/// The start of a body: all of it if it fits inline, else a stream that replays what was
+/// read and continues with the rest.
+enum Gathered {
+    Small(Bytes),
+    Large(ByteStream),
+}
+
+/// Reads `body` until it is known to fit inline or not.
+async fn gather(mut body: ByteStream) -> Result<Gathered, StoreError> {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut size = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(StoreError::Body)?;
+        size += chunk.len();
+        chunks.push(chunk);
+        if size > INLINE_MAX {
+            let replay = stream::iter(chunks.into_iter().map(Ok::<_, io::Error>));
+            return Ok(Gathered::Large(Box::pin(replay.chain(body))));
+        }
+    }
+    Ok(Gathered::Small(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => chunks.concat().into(),
+    }))
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// One chunk (or none) of an in-memory blob, for the byte `range` of it.
+fn slice_stream(data: Bytes, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
+    let size = data.len() as u64;
+    let range = range.unwrap_or(0..size);
+    if range.start > range.end || range.end > size {
+        return Err(StoreError::InvalidRange);
+    }
+    let (start, end) = (
+        usize::try_from(range.start).map_err(|_| StoreError::InvalidRange)?,
+        usize::try_from(range.end).map_err(|_| StoreError::InvalidRange)?,
+    );
+    let chunk = (start < end).then(|| Ok(data.slice(start..end)));
+    Ok(Box::pin(stream::iter(chunk)))
 }
 
 /// The temp file of one write, shared by the write future and its blocking tasks.
@@ -207,6 +275,15 @@ impl LocalBlobs {
         Ok(Self {
             root: Arc::new(root.to_path_buf()),
             swept,
+            inline: None,
+        })
+    }
+
+    /// [`LocalBlobs::open`], keeping blobs of at most [`INLINE_MAX`] bytes in `db`.
+    pub(crate) fn open_with_inline(root: &Path, db: Db) -> Result<Self, StoreError> {
+        Ok(Self {
+            inline: Some(db),
+            ..Self::open(root)?
         })
     }
 
@@ -262,6 +339,73 @@ impl LocalBlobs {
 #[async_trait]
 impl BlobStore for LocalBlobs {
     async fn write(&self, body: ByteStream) -> Result<BlobWritten, StoreError> {
+        let body = match &self.inline {
+            None => body,
+            Some(db) => match gather(body).await? {
+                Gathered::Large(body) => body,
+                Gathered::Small(data) => {
+                    let id = BlobId::random();
+                    let (row, size, at) = (id.clone(), data.len() as u64, now_secs());
+                    db.write(move |tx| inline::insert(tx, &row, &data, at))
+                        .await?;
+                    return Ok(BlobWritten { id, size });
+                }
+            },
+        };
+        self.write_file(body).await
+    }
+
+    async fn read(&self, id: &BlobId, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
+        if let Some(db) = &self.inline
+            && let Some(data) = db.read_now(|tx| inline::get(tx, id))?
+        {
+            return slice_stream(data, range);
+        }
+        self.read_file(id, range).await
+    }
+
+    async fn size(&self, id: &BlobId) -> Result<u64, StoreError> {
+        if let Some(db) = &self.inline
+            && let Some(size) = db.read_now(|tx| inline::size(tx, id))?
+        {
+            return Ok(size);
+        }
+        match tokio::fs::metadata(self.path(id)).await {
+            Ok(meta) => Ok(meta.len()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::NotFound(Entity::Blob))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn delete(&self, id: &BlobId) -> Result<(), StoreError> {
+        if let Some(db) = &self.inline
+            && db.read_now(|tx| inline::size(tx, id))?.is_some()
+        {
+            let id = id.clone();
+            db.write(move |tx| inline::delete(tx, &id)).await?;
+            return Ok(());
+        }
+        match tokio::fs::remove_file(self.path(id)).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn list_blobs(&self, written_before: u64) -> Result<Vec<BlobId>, StoreError> {
+        let mut out = self.list_files(written_before).await?;
+        if let Some(db) = &self.inline {
+            out.extend(db.read(move |tx| inline::list(tx, written_before)).await?);
+            out.sort();
+        }
+        Ok(out)
+    }
+}
+
+impl LocalBlobs {
+    async fn write_file(&self, body: ByteStream) -> Result<BlobWritten, StoreError> {
         let id = BlobId::random();
         let guard = TempGuard::new(self.temp_dir().join(format!("{id}.tmp")));
         let (mut file, tail, size) = Self::write_temp(&guard, body).await?;
@@ -290,7 +434,11 @@ impl BlobStore for LocalBlobs {
         Ok(BlobWritten { id, size })
     }
 
-    async fn read(&self, id: &BlobId, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
+    async fn read_file(
+        &self,
+        id: &BlobId,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, StoreError> {
         let path = self.path(id);
         // Open, size, seek and the first read in one blocking call: a small blob is served
         // without any further hop.
@@ -322,25 +470,7 @@ impl BlobStore for LocalBlobs {
         Ok(Box::pin(chunks))
     }
 
-    async fn size(&self, id: &BlobId) -> Result<u64, StoreError> {
-        match tokio::fs::metadata(self.path(id)).await {
-            Ok(meta) => Ok(meta.len()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::NotFound(Entity::Blob))
-            }
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    async fn delete(&self, id: &BlobId) -> Result<(), StoreError> {
-        match tokio::fs::remove_file(self.path(id)).await {
-            Ok(()) => Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    async fn list_blobs(&self, written_before: u64) -> Result<Vec<BlobId>, StoreError> {
+    async fn list_files(&self, written_before: u64) -> Result<Vec<BlobId>, StoreError> {
         let root = Arc::clone(&self.root);
         tokio::task::spawn_blocking(move || -> Result<Vec<BlobId>, StoreError> {
             let mut out = Vec::new();

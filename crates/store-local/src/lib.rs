@@ -1,6 +1,7 @@
 //! Mayfly's embedded default store: [`LocalMetadata`] (SQLite: WAL, `synchronous=FULL`, one
 //! writer plus pooled readers, schema versioned by `PRAGMA user_version`) and [`LocalBlobs`]
-//! (files named by random ids under `<data-dir>/blobs/`). [`LocalStore::open`] lays out a data
+//! (files named by random ids under `<data-dir>/blobs/`; blobs of at most 64 KiB are rows of
+//! the metadata database, committed in groups). [`LocalStore::open`] lays out a data
 //! directory and locks it against a second process.
 //!
 //! This crate is for the binary only: servers see `Arc<dyn MetadataStore>` and
@@ -26,6 +27,7 @@ mod blobs;
 mod buckets;
 mod codec;
 mod db;
+mod inline;
 mod metadata;
 mod multipart;
 mod objects;
@@ -69,8 +71,8 @@ impl LocalStore {
             }
             Err(TryLockError::Error(err)) => return Err(err.into()),
         }
-        let blobs = LocalBlobs::open(&dir.join("blobs"))?;
         let metadata = LocalMetadata::open(&dir.join("meta.sqlite3"))?;
+        let blobs = LocalBlobs::open_with_inline(&dir.join("blobs"), metadata.db().clone())?;
         Ok(Self {
             metadata: Arc::new(metadata),
             blobs: Arc::new(blobs),

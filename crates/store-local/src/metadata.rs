@@ -1,6 +1,7 @@
 //! [`LocalMetadata`]: the [`MetadataStore`] implementation over SQLite. Each trait call is one
-//! closure run in one transaction (reads on a reader connection, writes on the writer); the
-//! SQL lives in the per-family modules.
+//! closure run in one transaction (reads on a reader connection, writes in the writer's next
+//! group commit); point reads by key run on the calling thread, scans on a blocking thread.
+//! The SQL lives in the per-family modules.
 
 use std::path::Path;
 
@@ -33,7 +34,8 @@ impl LocalMetadata {
         })
     }
 
-    /// The connection set (the audit trail's module shares it).
+    /// The connection set, shared with the audit trail's module and with the blob store for
+    /// inline blobs.
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }
@@ -54,8 +56,7 @@ impl MetadataStore for LocalMetadata {
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<AccountRecord, StoreError> {
-        let id = id.clone();
-        self.db.read(move |tx| accounts::get_account(tx, &id)).await
+        self.db.read_now(|tx| accounts::get_account(tx, id))
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
@@ -92,18 +93,15 @@ impl MetadataStore for LocalMetadata {
     }
 
     async fn get_token(&self, id: &AccessKeyId) -> Result<TokenRecord, StoreError> {
-        let id = id.clone();
-        self.db.read(move |tx| accounts::get_token(tx, &id)).await
+        self.db.read_now(|tx| accounts::get_token(tx, id))
     }
 
     async fn get_token_by_secret(
         &self,
         secret: &SecretAccessKey,
     ) -> Result<TokenRecord, StoreError> {
-        let secret = secret.clone();
         self.db
-            .read(move |tx| accounts::get_token_by_secret(tx, &secret))
-            .await
+            .read_now(|tx| accounts::get_token_by_secret(tx, secret))
     }
 
     async fn list_tokens(&self, account: &AccountId) -> Result<Vec<TokenRecord>, StoreError> {
@@ -146,10 +144,7 @@ impl MetadataStore for LocalMetadata {
     }
 
     async fn get_bucket(&self, bucket: &BucketId) -> Result<BucketRecord, StoreError> {
-        let bucket = bucket.clone();
-        self.db
-            .read(move |tx| buckets::get_bucket(tx, &bucket))
-            .await
+        self.db.read_now(|tx| buckets::get_bucket(tx, bucket))
     }
 
     async fn list_buckets(
@@ -175,10 +170,7 @@ impl MetadataStore for LocalMetadata {
         bucket: &BucketId,
         kind: BucketConfigKind,
     ) -> Result<String, StoreError> {
-        let bucket = bucket.clone();
-        self.db
-            .read(move |tx| buckets::get_config(tx, &bucket, kind))
-            .await
+        self.db.read_now(|tx| buckets::get_config(tx, bucket, kind))
     }
 
     async fn put_bucket_config(
@@ -205,10 +197,7 @@ impl MetadataStore for LocalMetadata {
     }
 
     async fn get_object(&self, bucket: &BucketId, key: &str) -> Result<ObjectRecord, StoreError> {
-        let (bucket, key) = (bucket.clone(), key.to_owned());
-        self.db
-            .read(move |tx| objects::get_object(tx, &bucket, &key))
-            .await
+        self.db.read_now(|tx| objects::get_object(tx, bucket, key))
     }
 
     async fn put_object(
@@ -264,10 +253,8 @@ impl MetadataStore for LocalMetadata {
         key: &str,
         upload_id: &UploadId,
     ) -> Result<UploadRecord, StoreError> {
-        let (bucket, key, upload_id) = (bucket.clone(), key.to_owned(), upload_id.clone());
         self.db
-            .read(move |tx| multipart::get_upload(tx, &bucket, &key, &upload_id))
-            .await
+            .read_now(|tx| multipart::get_upload(tx, bucket, key, upload_id))
     }
 
     async fn put_part(

@@ -3,4 +3,5 @@
 
 mod audit;
 mod conformance;
+mod inline;
 mod local;

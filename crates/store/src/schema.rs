@@ -110,6 +110,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::Both(V1),
     Migration::Both(V2),
     Migration::Both(V3),
+    Migration::Only(Dialect::Sqlite, V4_INLINE_BLOBS),
 ];
 
 /// Accounts, tokens, buckets and their configuration, objects and multipart uploads.
@@ -261,6 +262,17 @@ CREATE INDEX audit_by_bucket ON audit_events (account, bucket, time_ms, seq)
     WHERE bucket IS NOT NULL;
 CREATE INDEX audit_by_kind ON audit_events (account, kind, time_ms, seq);
 CREATE INDEX audit_purge ON audit_events (time_ms);
+";
+
+/// The embedded store's small blobs, kept in its database (store-local's `inline.rs`); the
+/// scale-out store keeps every blob upstream, so this is SQLite's alone.
+const V4_INLINE_BLOBS: &str = r"
+CREATE TABLE inline_blobs (
+    id          {id} PRIMARY KEY NOT NULL,  -- a BlobId, never also a file
+    written_at  {i64} NOT NULL,             -- epoch seconds, for orphan collection
+    data        {bytes} NOT NULL
+){strict};
+CREATE INDEX inline_blobs_by_age ON inline_blobs (written_at);
 ";
 
 #[cfg(test)]
