@@ -162,7 +162,7 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
         "target", "endpoint", "ratio", "goal"
     );
     for t in targets {
-        let goal = format!("{}{}", if t.lower_is_better { "<=" } else { ">=" }, t.goal);
+        let goal = format!("{}{}", if t.lower_is_better { "<" } else { ">=" }, t.goal);
         let _ = writeln!(
             s,
             "{:<62} {:<15} {:>9.3} {:>8}  {}",
@@ -233,7 +233,7 @@ pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
     }
     s.push_str("\n| target | endpoint | ratio | goal | met | numerator | denominator |\n|---|---|--:|--:|---|---|---|\n");
     for t in targets {
-        let goal = format!("{}{}", if t.lower_is_better { "≤" } else { "≥" }, t.goal);
+        let goal = format!("{}{}", if t.lower_is_better { "<" } else { "≥" }, t.goal);
         let _ = writeln!(
             s,
             "| {} | {} | {:.3} | {goal} | {} | `{}` | `{}` |",
