@@ -62,6 +62,7 @@ pub(crate) async fn run(cli: &Cli, plan: &Plan) -> Result<()> {
         large: target::payload(plan.large_size),
         seq: 0,
         mayfly_bin: bin,
+        ceiling: None,
     };
     let mut samples = [Sample::default(), Sample::default()];
     for round in 0..plan.rounds {

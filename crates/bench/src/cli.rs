@@ -13,7 +13,8 @@ Examples:
   # Everything against a Mayfly this tool starts (target/release/mayfly beside this binary):
   mayfly-bench --out bench-out
 
-  # Against s3s-fs as a peer, interleaved with Mayfly:
+  # Against s3s-fs as a peer, interleaved with Mayfly (and Garage, if scripts/install-garage
+  # has installed it: both fsync variants are started and torn down here):
   mayfly-bench --peer s3s-fs=http://127.0.0.1:9100,AKEXAMPLE,SKEXAMPLE
 
   # Two Mayfly builds side by side (both started here, both get every scenario):
@@ -47,6 +48,14 @@ pub(crate) struct Cli {
     /// RSS and CPU time are reported too.
     #[arg(long = "peer", value_name = "NAME=URL,KEY,SECRET")]
     pub(crate) peers: Vec<String>,
+    /// Garage binary for the two Garage peers (`garage-fsync`, `garage-nofsync`), started and
+    /// configured by this tool [default: `<target>/peers/garage/bin/garage`, where
+    /// scripts/install-garage puts it]. Absent: the peers are skipped, with the reason printed.
+    #[arg(long, env = "MAYFLY_BENCH_GARAGE", value_name = "PATH")]
+    pub(crate) garage: Option<PathBuf>,
+    /// Do not start the Garage peers even if the binary is there.
+    #[arg(long)]
+    pub(crate) no_garage: bool,
     /// Scenarios to run, comma-separated: baseline,mint,auth,small,large,list,startup
     /// (startup: `mayfly serve --ephemeral` from process start to its ready line).
     #[arg(

@@ -63,6 +63,29 @@ impl Drop for Endpoint {
     }
 }
 
+impl Endpoint {
+    /// An S3-only peer process this tool started (Garage): stopped when the endpoint drops. The
+    /// key pair is filled in once the peer has made one.
+    pub(crate) fn spawned_peer(name: &str, s3_url: &str, child: Child) -> Endpoint {
+        Endpoint {
+            name: name.to_owned(),
+            s3_url: s3_url.to_owned(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            api: None,
+            pid: Some(child.id()),
+            child: Some(child),
+        }
+    }
+
+    /// Whether the process this endpoint started has exited (false when it started none).
+    pub(crate) fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+}
+
 fn field(v: &serde_json::Value, k: &str) -> Result<String> {
     v[k].as_str()
         .map(str::to_owned)

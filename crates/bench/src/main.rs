@@ -9,8 +9,11 @@
 
 // The audit on/off step (issue 15).
 mod audit;
+mod ceiling;
 mod cli;
 mod endpoint;
+mod garage;
+mod goals;
 mod load;
 mod output;
 mod report;
@@ -99,6 +102,41 @@ async fn run(cli: Cli) -> Result<()> {
     for spec in &cli.peers {
         endpoints.push(endpoint::parse_peer(spec)?);
     }
+    // Peers that were asked for (by default) but could not run: printed now and at the end, and
+    // recorded in results.json, so a missing peer never passes for a measured one.
+    let mut skipped: Vec<serde_json::Value> = Vec::new();
+    let mut garage_version = None;
+    let garage_bin = cli.garage.clone().unwrap_or_else(garage::default_bin);
+    let garage_skip = if cli.no_garage {
+        Some("--no-garage".to_owned())
+    } else if !garage_bin.exists() {
+        Some(format!(
+            "{} not found (scripts/install-garage installs it; --garage PATH points elsewhere)",
+            garage_bin.display()
+        ))
+    } else {
+        None
+    };
+    match garage_skip {
+        Some(reason) => {
+            println!("garage peers skipped: {reason}");
+            for (name, _) in garage::VARIANTS {
+                skipped.push(serde_json::json!({ "name": name, "reason": reason }));
+            }
+        }
+        None => {
+            let v = garage::version(&garage_bin)?;
+            println!("garage peers: {v} ({})", garage_bin.display());
+            for (name, fsync) in garage::VARIANTS {
+                let dir = work.path().join(name);
+                endpoints.push(
+                    garage::spawn(name, &garage_bin, &dir, fsync)
+                        .with_context(|| format!("starting {name}"))?,
+                );
+            }
+            garage_version = Some(v);
+        }
+    }
     let mut names: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) || names.contains(&"local") {
@@ -149,6 +187,7 @@ async fn run(cli: Cli) -> Result<()> {
         large: target::payload(plan.large_size),
         seq: 0,
         mayfly_bin,
+        ceiling: None,
     };
     let mut acc: BTreeMap<(usize, String), Acc> = BTreeMap::new();
     let mut rss_per_step = true;
@@ -214,7 +253,7 @@ async fn run(cli: Cli) -> Result<()> {
         .filter(|t| t.ep.api.is_none())
         .map(|t| t.ep.name.clone())
         .collect();
-    let checked = report::targets(&rows, &mayflies, &peers, plan.conns);
+    let checked = goals::targets(&rows, &mayflies, &peers, plan.conns);
 
     let meta = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
@@ -230,6 +269,8 @@ async fn run(cli: Cli) -> Result<()> {
         })).collect::<Vec<_>>(),
         "client": "aws-sdk-s3 (no retries, checksums when required); reqwest for /healthz; mayfly-client for minting",
         "peak_rss_per_step": rss_per_step,
+        "garage": garage_version,
+        "skipped_peers": skipped,
     });
     output::write_all(&cli.out, meta, &rows, &checked)?;
     println!("{}", report::table(&rows, &checked));
@@ -237,6 +278,13 @@ async fn run(cli: Cli) -> Result<()> {
         "wrote {}/results.json, results.csv, results.md, chart.svg",
         cli.out.display()
     );
+    for s in &skipped {
+        println!(
+            "skipped peer {}: {}",
+            s["name"].as_str().unwrap_or_default(),
+            s["reason"].as_str().unwrap_or_default()
+        );
+    }
     if !rss_per_step {
         println!("note: /proc/PID/clear_refs refused: peak RSS is cumulative, not per step");
     }

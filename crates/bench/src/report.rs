@@ -1,16 +1,11 @@
-//! Turns merged samples into rows, checks the issue's targets as ratios, and renders them as a
-//! text table, CSV and Markdown. Writing the files (and the chart) is `output`'s job.
+//! Turns merged samples into rows and renders rows and targets (checked by [`crate::goals`]) as
+//! a text table, CSV and Markdown. Writing the files (and the chart) is `output`'s job.
 
 use serde::Serialize;
 use std::fmt::Write as _;
 
 use crate::load::Sample;
 use crate::steps::{Kind, Step};
-
-/// Local signing goal, credentials per second on one core.
-pub(crate) const LOCAL_SIGN_GOAL: f64 = 200_000.0;
-/// `mayfly serve --ephemeral`, process start to its JSON line (issue 17: "well under 100 ms").
-pub(crate) const EPHEMERAL_READY_GOAL_MS: f64 = 100.0;
 
 /// One step on one endpoint (or `local`), all rounds merged.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +89,7 @@ pub(crate) struct TargetResult {
     pub(crate) denominator: String,
     pub(crate) ratio: f64,
     pub(crate) goal: f64,
-    /// True for "at most" goals (peak RSS).
+    /// True for "below" goals (peak RSS, start-up time): met when `ratio < goal`.
     pub(crate) lower_is_better: bool,
     pub(crate) met: bool,
 }
@@ -114,273 +109,6 @@ impl TargetResult {
     }
 }
 
-struct Targets<'a> {
-    rows: &'a [Row],
-    out: Vec<TargetResult>,
-}
-
-impl Targets<'_> {
-    fn find(&self, ep: &str, pred: impl Fn(&Row) -> bool) -> Option<&Row> {
-        self.rows.iter().find(|r| r.endpoint == ep && pred(r))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        name: String,
-        ep: &str,
-        num: Option<(&Row, f64)>,
-        den: Option<(String, f64)>,
-        goal: f64,
-        lower: bool,
-    ) {
-        let (Some((n, nv)), Some((dn, dv))) = (num, den) else {
-            return;
-        };
-        if dv <= 0.0 || nv <= 0.0 {
-            return;
-        }
-        let ratio = nv / dv;
-        let met = if lower { ratio <= goal } else { ratio >= goal };
-        self.out.push(TargetResult {
-            name,
-            endpoint: ep.to_owned(),
-            numerator: format!("{}@{}", n.step, n.endpoint),
-            denominator: dn,
-            ratio,
-            goal,
-            lower_is_better: lower,
-            met,
-        });
-    }
-}
-
-fn at(r: &Row) -> String {
-    format!("{}@{}", r.step, r.endpoint)
-}
-
-/// Checks every target the rows allow. `mayflies` have an API; `peers` are S3-only.
-pub(crate) fn targets(
-    rows: &[Row],
-    mayflies: &[String],
-    peers: &[String],
-    conns: usize,
-) -> Vec<TargetResult> {
-    let mut t = Targets {
-        rows,
-        out: Vec::new(),
-    };
-    let ops = |r: &Row| (r.clone(), r.ops_per_s);
-    let mib = |r: &Row| (r.clone(), r.mib_per_s.unwrap_or(0.0));
-
-    if let Some(r) = t.find("local", |r| r.kind == Kind::MintLocal).cloned() {
-        let (row, v) = ops(&r);
-        t.push(
-            "local signing >= 200k credentials/s/core".into(),
-            "local",
-            Some((&row, v)),
-            Some(("200000/s".into(), LOCAL_SIGN_GOAL)),
-            1.0,
-            false,
-        );
-    }
-    if let Some(r) = t.find("local", |r| r.kind == Kind::EphemeralReady).cloned() {
-        t.push(
-            "ephemeral server ready (p50) <= 100 ms".into(),
-            "local",
-            Some((&r, r.p50_ms)),
-            Some(("100 ms".into(), EPHEMERAL_READY_GOAL_MS)),
-            1.0,
-            true,
-        );
-    }
-    let local_mib = |t: &Targets<'_>, k: Kind, size: usize| {
-        t.find("local", |r| {
-            r.kind == k && (size == 0 || r.size_bytes == size)
-        })
-        .cloned()
-    };
-    for ep in mayflies {
-        let healthz = t.find(ep, |r| r.kind == Kind::Healthz).cloned();
-        let hz = healthz.as_ref().map(|h| (at(h), h.ops_per_s));
-        if let Some(m) = t.find(ep, |r| r.kind == Kind::MintHttp).cloned() {
-            let (row, v) = ops(&m);
-            t.push(
-                "mint over HTTP >= 0.5 x /healthz".into(),
-                ep,
-                Some((&row, v)),
-                hz.clone(),
-                0.5,
-                false,
-            );
-        }
-        for client in ["sdk", "raw"] {
-            let sfx = if client == "raw" { " [raw client]" } else { "" };
-            let long = t
-                .find(ep, |r| {
-                    r.client == client
-                        && r.scenario == "auth"
-                        && r.kind == Kind::Get { temp: false }
-                })
-                .cloned();
-            if let Some(tmp) = t
-                .find(ep, |r| {
-                    r.client == client && r.kind == Kind::Get { temp: true }
-                })
-                .cloned()
-            {
-                let (row, v) = ops(&tmp);
-                t.push(
-                    format!("temporary-credential GET >= 0.9 x long-lived GET{sfx}"),
-                    ep,
-                    Some((&row, v)),
-                    long.as_ref().map(|l| (at(l), l.ops_per_s)),
-                    0.9,
-                    false,
-                );
-            }
-            let small_gets: Vec<Row> = rows
-                .iter()
-                .filter(|r| {
-                    &r.endpoint == ep
-                        && r.client == client
-                        && r.scenario == "small"
-                        && r.kind == Kind::Get { temp: false }
-                })
-                .cloned()
-                .collect();
-            let pick = small_gets
-                .iter()
-                .find(|r| r.concurrency == conns)
-                .or_else(|| small_gets.iter().max_by_key(|r| r.concurrency));
-            if let Some(g) = pick {
-                let (row, v) = ops(g);
-                t.push(
-                    format!(
-                        "small GET c{} >= 0.5 x /healthz c{conns}{sfx}",
-                        g.concurrency
-                    ),
-                    ep,
-                    Some((&row, v)),
-                    hz.clone(),
-                    0.5,
-                    false,
-                );
-            }
-            // S3-only peers (s3s-fs): the issue's 10x goal. Other Mayfly builds, from the first
-            // one's side only: a regression check, goal 1x.
-            let mut others: Vec<(&String, f64)> = peers.iter().map(|p| (p, 10.0)).collect();
-            if Some(ep) == mayflies.first() {
-                others.extend(mayflies.iter().skip(1).map(|m| (m, 1.0)));
-            }
-            for (other, goal) in others {
-                let smalls: Vec<Row> = rows
-                    .iter()
-                    .filter(|r| &r.endpoint == ep && r.client == client && r.scenario == "small")
-                    .cloned()
-                    .collect();
-                for r in smalls {
-                    let p = t
-                        .find(other, |p| p.step == r.step)
-                        .map(|p| (at(p), p.ops_per_s));
-                    let (row, v) = ops(&r);
-                    let what = if r.kind == Kind::Put { "PUT" } else { "GET" };
-                    t.push(
-                        format!("small {what} c{} >= {goal} x {other}{sfx}", r.concurrency),
-                        ep,
-                        Some((&row, v)),
-                        p,
-                        goal,
-                        false,
-                    );
-                }
-            }
-        }
-        let larges: Vec<Row> = rows
-            .iter()
-            .filter(|r| &r.endpoint == ep && r.scenario == "large")
-            .cloned()
-            .collect();
-        for r in &larges {
-            let multipart = matches!(
-                r.kind,
-                Kind::PutLarge { multipart: true } | Kind::GetLarge { multipart: true }
-            );
-            let m = if multipart { "multipart" } else { "single" };
-            match r.kind {
-                Kind::GetLarge { .. } => {
-                    let disk = local_mib(&t, Kind::DiskRead, r.size_bytes)
-                        .map(|d| (at(&d), d.mib_per_s.unwrap_or(0.0)));
-                    let (row, v) = mib(r);
-                    t.push(
-                        format!("large GET {m} >= 0.8 x raw disk read"),
-                        ep,
-                        Some((&row, v)),
-                        disk,
-                        0.8,
-                        false,
-                    );
-                }
-                Kind::PutLarge { .. } => {
-                    let floors: Vec<Row> = [
-                        local_mib(&t, Kind::Md5, 0),
-                        local_mib(&t, Kind::Sha256, 0),
-                        local_mib(&t, Kind::DiskWrite, r.size_bytes),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    let slowest = floors
-                        .iter()
-                        .filter_map(|f| f.mib_per_s.map(|v| (at(f), v)))
-                        .min_by(|a, b| a.1.total_cmp(&b.1));
-                    let (row, v) = mib(r);
-                    t.push(
-                        format!("large PUT {m} >= 0.7 x slowest of MD5, SHA-256, write+fsync"),
-                        ep,
-                        Some((&row, v)),
-                        slowest,
-                        0.7,
-                        false,
-                    );
-                }
-                Kind::Healthz
-                | Kind::MintHttp
-                | Kind::MintLocal
-                | Kind::HmacSha256
-                | Kind::Sha256
-                | Kind::Md5
-                | Kind::DiskWrite
-                | Kind::DiskRead
-                | Kind::Get { .. }
-                | Kind::Put
-                | Kind::EphemeralReady
-                | Kind::List => {}
-            }
-        }
-        let small_rss = rows
-            .iter()
-            .filter(|r| &r.endpoint == ep && (r.scenario == "small" || r.scenario == "auth"))
-            .filter_map(|r| r.peak_rss_mib.map(|m| (r.clone(), m)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        let large_rss = larges
-            .iter()
-            .filter_map(|r| r.peak_rss_mib.map(|m| (r.clone(), m)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        if let (Some((lr, lv)), Some((sr, sv))) = (large_rss, small_rss) {
-            t.push(
-                "peak RSS flat: large <= 1.5 x small objects".into(),
-                ep,
-                Some((&lr, lv)),
-                Some((at(&sr), sv)),
-                1.5,
-                true,
-            );
-        }
-    }
-    t.out
-}
-
 /// An optional number with `p` decimals, or `-` when it was not measured (text and Markdown).
 fn opt_or_dash(v: Option<f64>, p: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.p$}"))
@@ -391,7 +119,7 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<40} {:<10} {:>4} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "{:<40} {:<15} {:>4} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
         "step",
         "endpoint",
         "c",
@@ -406,7 +134,7 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "{:<40} {:<10} {:>4} {:>11.1} {:>9} {:>9.3} {:>9.3} {:>9} {:>9.1} {:>8}{}",
+            "{:<40} {:<15} {:>4} {:>11.1} {:>9} {:>9.3} {:>9.3} {:>9} {:>9.1} {:>8}{}",
             r.step,
             r.endpoint,
             r.concurrency,
@@ -430,14 +158,14 @@ pub(crate) fn table(rows: &[Row], targets: &[TargetResult]) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{:<62} {:<10} {:>9} {:>8}  met",
+        "\n{:<62} {:<15} {:>9} {:>8}  met",
         "target", "endpoint", "ratio", "goal"
     );
     for t in targets {
-        let goal = format!("{}{}", if t.lower_is_better { "<=" } else { ">=" }, t.goal);
+        let goal = format!("{}{}", if t.lower_is_better { "<" } else { ">=" }, t.goal);
         let _ = writeln!(
             s,
-            "{:<62} {:<10} {:>9.3} {:>8}  {}",
+            "{:<62} {:<15} {:>9.3} {:>8}  {}",
             t.name,
             t.endpoint,
             t.ratio,
@@ -505,7 +233,7 @@ pub(crate) fn markdown(rows: &[Row], targets: &[TargetResult]) -> String {
     }
     s.push_str("\n| target | endpoint | ratio | goal | met | numerator | denominator |\n|---|---|--:|--:|---|---|---|\n");
     for t in targets {
-        let goal = format!("{}{}", if t.lower_is_better { "≤" } else { "≥" }, t.goal);
+        let goal = format!("{}{}", if t.lower_is_better { "<" } else { "≥" }, t.goal);
         let _ = writeln!(
             s,
             "| {} | {} | {:.3} | {goal} | {} | `{}` | `{}` |",

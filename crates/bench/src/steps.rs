@@ -13,9 +13,10 @@ use mayfly_core::{AccessKeyId, AccountId, BucketName, Claims, Permission, Secret
 use sha2::Digest as _;
 use tokio::sync::Mutex;
 
+use crate::ceiling::Ceiling;
 use crate::cli::{ClientKind, Plan, fmt_size};
 use crate::load::{self, Budget, Sample};
-use crate::target::{AUTH_KEY, BUCKET, LIST_BUCKET, Target, payload};
+use crate::target::{AUTH_KEY, BUCKET, LIST_BUCKET, Target, payload, s3_client};
 
 /// Who runs a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,9 @@ pub(crate) enum Kind {
     GetLarge {
         multipart: bool,
     },
+    /// The large GET's client downloading the same bytes from [`crate::ceiling`]'s in-process
+    /// server: what HTTP on this machine can do.
+    HttpCeiling,
     List,
     /// `mayfly serve --ephemeral`: process start to its JSON line (both listeners accept).
     EphemeralReady,
@@ -280,6 +284,20 @@ pub(crate) fn plan_steps(plan: &Plan) -> Vec<Step> {
                 Budget::Ops(1),
                 true,
             );
+            if !multipart {
+                // Right beside the GET it bounds, in every round.
+                add(
+                    &mut v,
+                    format!("large/get/{}/http-ceiling", sz(large)),
+                    "large",
+                    Kind::HttpCeiling,
+                    Who::Local,
+                    1,
+                    large,
+                    Budget::Ops(1),
+                    true,
+                );
+            }
         }
     }
     if wants("startup") {
@@ -321,6 +339,9 @@ pub(crate) struct Local {
     pub(crate) seq: u64,
     /// The `mayfly` binary the startup step launches.
     pub(crate) mayfly_bin: std::path::PathBuf,
+    /// The in-process HTTP server of the ceiling step and the S3 client that reads from it,
+    /// started on first use and kept for every round.
+    pub(crate) ceiling: Option<(Ceiling, aws_sdk_s3::Client)>,
 }
 
 /// Runs `step` once on this process (`target` is `None`) or on one endpoint.
@@ -422,6 +443,30 @@ async fn exec_local(step: &Step, _plan: &Plan, local: &mut Local) -> Result<Samp
                 write_fsync(&path, &body)?;
             }
             load::run_blocking(step.budget, move |_| read_all(&path)).await
+        }
+        Kind::HttpCeiling => {
+            if local
+                .ceiling
+                .as_ref()
+                .is_none_or(|(c, _)| c.len != step.size)
+            {
+                let body = large_body(step.size);
+                let c = Ceiling::start(body).await?;
+                // The large GET's own client, configured the same way; the server ignores the
+                // signature, so any key pair does.
+                let s3 = s3_client(&c.url, "ceiling", "ceiling-not-a-secret", None);
+                local.ceiling = Some((c, s3));
+            }
+            let s3 = local
+                .ceiling
+                .as_ref()
+                .map(|(_, s3)| s3.clone())
+                .context("ceiling server")?;
+            load::run(1, step.budget, move |_, _| {
+                let s3 = s3.clone();
+                async move { get_count(&s3, BUCKET, "large/single").await }
+            })
+            .await
         }
         Kind::EphemeralReady => {
             let bin = local.mayfly_bin.clone();
@@ -672,6 +717,7 @@ async fn exec_remote(step: &Step, plan: &Plan, t: &Target) -> Result<Sample> {
         }
         Kind::MintLocal
         | Kind::EphemeralReady
+        | Kind::HttpCeiling
         | Kind::HmacSha256
         | Kind::Sha256
         | Kind::Md5

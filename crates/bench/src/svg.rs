@@ -92,7 +92,7 @@ pub(crate) fn chart(title: &str, targets: &[TargetResult], rows: &[Row]) -> Stri
         let score = t.score();
         let len = (score.min(MAX_SCORE) * scale).max(1.0);
         let color = if t.met { "#2e7d32" } else { "#c62828" };
-        let goal = format!("{}{}", if t.lower_is_better { "<=" } else { ">=" }, t.goal);
+        let goal = format!("{}{}", if t.lower_is_better { "<" } else { ">=" }, t.goal);
         let bar = Bar {
             x0,
             y,

@@ -1,5 +1,8 @@
 //! `mayfly-bench --smoke` against two debug Mayfly servers (so interleaving and the peer
-//! comparison run too): the outputs exist, parse, and every step measured something. No timing
+//! comparison run too), plus the two Garage peers when scripts/install-garage has installed
+//! Garage: the outputs exist, parse, and every step measured something, the large-GET ceiling
+//! included. Without Garage the run must say so (printed and in results.json), never pass as if
+//! it had compared; `MAYFLY_BENCH_REQUIRE_GARAGE=1` turns that skip into a failure. No timing
 //! assertion: this guards the tool against rot, not the server against slowness.
 
 use std::path::PathBuf;
@@ -66,6 +69,36 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
             "no rows for {endpoint}"
         );
     }
+    assert!(
+        rows.iter().any(|r| r["endpoint"] == "local"
+            && r["step"].as_str().unwrap().ends_with("/http-ceiling")
+            && r["mib_per_s"].as_f64().unwrap() > 0.0),
+        "no large-GET ceiling row"
+    );
+    let skipped = json["skipped_peers"].as_array().unwrap();
+    let garage_ran = !json["garage"].is_null();
+    for peer in ["garage-fsync", "garage-nofsync"] {
+        let has_rows = rows.iter().any(|r| r["endpoint"] == peer);
+        let reason = skipped
+            .iter()
+            .find(|s| s["name"] == peer)
+            .and_then(|s| s["reason"].as_str());
+        if garage_ran {
+            assert!(has_rows, "Garage started but no rows for {peer}");
+            assert!(reason.is_none(), "{peer} both measured and skipped");
+        } else {
+            let reason = reason.unwrap_or_else(|| panic!("{peer}: neither rows nor a skip reason"));
+            assert!(!has_rows && !reason.is_empty());
+            assert!(
+                stdout.contains(&format!("skipped peer {peer}: {reason}")),
+                "skip not printed:\n{stdout}"
+            );
+            assert!(
+                std::env::var_os("MAYFLY_BENCH_REQUIRE_GARAGE").is_none(),
+                "MAYFLY_BENCH_REQUIRE_GARAGE is set but {peer} was skipped: {reason}"
+            );
+        }
+    }
     for r in rows {
         let what = format!("{} @ {}", r["step"], r["endpoint"]);
         assert_eq!(r["errors"], 0, "{what}: {}", r["first_error"]);
@@ -82,16 +115,25 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
         }
     }
     let targets = json["targets"].as_array().unwrap();
-    for name in [
+    let mut names = vec![
         "mint over HTTP",
         "temporary-credential GET",
-        "large GET",
-        "large PUT",
-        "peak RSS",
+        "x HTTP ceiling",
+        "x MD5 floor",
+        "x fsynced writes of one writer",
+        "x /healthz",
+        "peak RSS, any step",
         "local signing",
         "x second",
         "[raw client]",
-    ] {
+    ];
+    if garage_ran {
+        names.extend([
+            "auth GET c4 >= 1 x garage-fsync",
+            "durable >= 1 x garage-nofsync",
+        ]);
+    }
+    for name in names {
         assert!(
             targets
                 .iter()
