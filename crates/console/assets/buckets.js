@@ -1,6 +1,6 @@
 // Buckets: list, create, delete, and their CORS and lifecycle rules (the v4 API only).
 
-import { acct, api, listAll } from "./api.js";
+import { acct, api, ApiError, listAll } from "./api.js";
 import { field, h, message, replace, table } from "./dom.js";
 
 /** The account's buckets the token may see (the server filters). */
@@ -42,10 +42,20 @@ export function corsCovers(rules) {
   return rules.some(ok);
 }
 
+/** A bucket's CORS rules; none set (404, code 10059) is an empty list. */
+export async function corsRules(bucket) {
+  try {
+    return (await api("GET", acct(`/r2/buckets/${encodeURIComponent(bucket)}/cors`))).result.rules || [];
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.errors.some((x) => x.code === 10059)) return [];
+    throw e;
+  }
+}
+
 /** Adds the console's rule to `bucket`'s CORS rules through the API, keeping the others. */
 export async function addConsoleCorsRule(bucket) {
   const path = acct(`/r2/buckets/${encodeURIComponent(bucket)}/cors`);
-  const current = (await api("GET", path)).result.rules || [];
+  const current = await corsRules(bucket);
   const mine = consoleCorsRule();
   const rules = current.filter((r) => r.id !== mine.id).concat([mine]);
   await api("PUT", path, { body: { rules } });
@@ -95,9 +105,9 @@ function configEditor(root, ctx, bucket, kind) {
       replace(status, message("error", e.message));
     }
   });
-  api("GET", path)
-    .then((env) => {
-      area.value = JSON.stringify({ rules: env.result.rules || [] }, null, 2);
+  (kind === "cors" ? corsRules(bucket) : api("GET", path).then((env) => env.result.rules || []))
+    .then((rules) => {
+      area.value = JSON.stringify({ rules }, null, 2);
     })
     .catch((e) => replace(status, message("error", e.message)));
   replace(root, form);
@@ -107,7 +117,7 @@ function configEditor(root, ctx, bucket, kind) {
 export async function render(root, ctx) {
   const status = h("div", { "aria-live": "polite" });
   const editor = h("div");
-  const name = h("input", { name: "name", required: true, pattern: "[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", spellcheck: "false" });
+  const name = h("input", { name: "name", required: true, spellcheck: "false" });
   const createBtn = h("button", { type: "submit", class: "primary", disabled: !ctx.caps.createBuckets, text: "Create bucket" });
   const create = h(
     "form",

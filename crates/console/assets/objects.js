@@ -2,9 +2,8 @@
 // file picker), download, delete. Each S3 call uses a temporary credential the API mints for it:
 // read-only on the bucket to list, and scoped to the one key to upload, download or delete.
 
-import { acct, api } from "./api.js";
 import { bytes, field, h, message, replace, table } from "./dom.js";
-import { addConsoleCorsRule, bucketNames, corsCovers } from "./buckets.js";
+import { addConsoleCorsRule, bucketNames, corsCovers, corsRules } from "./buckets.js";
 import * as s3 from "./s3.js";
 
 /** Listing credentials per bucket, reused until a minute before they expire (memory only). */
@@ -60,8 +59,7 @@ async function corsBanner(ctx, bucket, box, onFixed) {
   };
   if (!ctx.caps.readConfig) return offer;
   try {
-    const rules = (await api("GET", acct(`/r2/buckets/${encodeURIComponent(bucket)}/cors`))).result.rules || [];
-    if (!corsCovers(rules)) offer();
+    if (!corsCovers(await corsRules(bucket))) offer();
   } catch (e) {
     replace(box, message("error", e.message));
   }
@@ -242,7 +240,21 @@ export async function render(root, ctx, params = {}) {
     uploadFiles(Array.from(ev.dataTransfer.files));
   });
 
-  replace(root, h("h2", { text: "Objects" }), field("Bucket", chooser), corsBox, crumbs, drop, uploads, status, listBox);
+  const goInput = h("input", { name: "prefix", spellcheck: "false" });
+  const goForm = h(
+    "form",
+    { class: "row", id: "prefix-form", "aria-label": "Go to a prefix" },
+    field("Go to prefix (uploads land under it)", goInput, "e.g. reports/2026/"),
+    h("button", { type: "submit", text: "Open prefix" }),
+  );
+  goForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    let p = goInput.value.trim().replace(/^\/+/, "");
+    if (p && !p.endsWith("/")) p += "/";
+    open(p);
+  });
+
+  replace(root, h("h2", { text: "Objects" }), h("div", { class: "row" }, field("Bucket", chooser), goForm), corsBox, crumbs, drop, uploads, status, listBox);
   drawCrumbs();
   offerCors = await corsBanner(ctx, bucket, corsBox, () => load().catch(fail));
   await load().catch(fail);

@@ -29,6 +29,7 @@ macro_rules! asset {
 pub const ASSETS: &[Asset] = &[
     asset!("index.html", HTML),
     asset!("console.css", CSS),
+    asset!("favicon.svg", "image/svg+xml"),
     asset!("app.js", JS),
     asset!("api.js", JS),
     asset!("dom.js", JS),
