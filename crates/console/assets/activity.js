@@ -18,7 +18,7 @@ function rfc3339(local) {
 const show = (v) => (v === null || v === undefined ? "" : String(v));
 
 export async function renderRevocations(root, ctx) {
-  const credId = h("input", { name: "credentialId", spellcheck: "false", pattern: "[0-9a-f]{32}" });
+  const credId = h("input", { name: "credentialId", spellcheck: "false", pattern: "[0-9a-f]{32}", disabled: !ctx.caps.revoke });
   const token = h("textarea", { name: "sessionToken", rows: 3, class: "mono", spellcheck: "false", autocomplete: "off" });
   const status = h("div", { "aria-live": "polite" });
   const listBox = h("div");
@@ -26,10 +26,9 @@ export async function renderRevocations(root, ctx) {
     "form",
     { class: "panel", id: "revoke-form", "aria-label": "Revoke one temporary credential" },
     h("h3", { text: "Revoke one temporary credential" }),
-    field("Credential id", credId, "32 hex characters (mayfly creds inspect, or the inspector here)"),
-    field("…or its session token", token),
-    h("button", { type: "submit", class: "danger", text: "Revoke", disabled: !ctx.caps.revoke }),
-    ctx.caps.revoke ? null : h("p", { class: "hint", text: `Your token (${ctx.me.permission}) may not revoke credentials.` }),
+    field("Credential id", credId, "32 hex characters (mayfly creds inspect, or the inspector here); admin-read-write only"),
+    field("…or its session token", token, "its parent token or an admin-read-write token may revoke it"),
+    h("button", { type: "submit", class: "danger", text: "Revoke" }),
   );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -38,7 +37,7 @@ export async function renderRevocations(root, ctx) {
       const env = await api("POST", mayflyAcct("/r2/temp-access-credentials/revocations"), { body });
       replace(status, message("ok", `Credential ${env.result.credentialId} revoked at ${env.result.revokedOn}.`));
       form.reset();
-      await refresh();
+      if (ctx.caps.revoke) await refresh();
     } catch (e) {
       replace(status, message("error", e.message));
     }
@@ -53,6 +52,10 @@ export async function renderRevocations(root, ctx) {
     else replace(listBox, t, more);
   }
   replace(root, h("h2", { text: "Revocations" }), form, status, listBox);
+  if (!ctx.caps.revoke) {
+    replace(listBox, h("p", { class: "hint", text: `Only admin-read-write tokens may list revocations (yours: ${ctx.me.permission}).` }));
+    return;
+  }
   try {
     await refresh();
   } catch (e) {

@@ -51,6 +51,7 @@ function capabilities(permission) {
     manageTokens: adminRW,
     objectWrite: adminRW || permission === "object-read-write",
     audit: admin,
+    // Revoking by id and listing revocations; any token may revoke what it minted itself.
     revoke: adminRW,
   };
 }
@@ -100,7 +101,7 @@ function signedIn() {
   const exp = ctx.me.expiresOn ? `, expires ${ctx.me.expiresOn}` : "";
   const scope = ctx.me.buckets ? ` on ${ctx.me.buckets.join(", ")}` : "";
   $("who-text").textContent = `${ctx.me.name} (${ctx.me.permission}${scope}${exp})`;
-  const hide = { tokens: !ctx.caps.manageTokens, revocations: !ctx.caps.revoke && !ctx.caps.audit, audit: !ctx.caps.audit };
+  const hide = { tokens: !ctx.caps.manageTokens, audit: !ctx.caps.audit };
   for (const b of document.querySelectorAll("#nav button")) b.hidden = Boolean(hide[b.dataset.view]);
   show(location.hash.slice(1) || "buckets");
 }

@@ -20,18 +20,22 @@ function output(id, text) {
   return h("output", { class: "mono", id, text });
 }
 
-/** Revokes one credential through the revocations endpoint; shows the outcome in `box`. */
-export function revokeButton(ctx, credentialId, box) {
+/**
+ * Revokes one credential by its session token (allowed to its parent token itself and to an
+ * admin-read-write token); shows the outcome in `box`.
+ */
+export function revokeButton(ctx, sessionToken, parent, box) {
+  const allowed = ctx.caps.revoke || parent === ctx.me.id;
   return h("button", {
     type: "button",
     class: "danger",
     id: "revoke-credential",
     text: "Revoke this credential",
-    disabled: !ctx.caps.revoke,
-    title: ctx.caps.revoke ? null : "Your token may not revoke credentials",
+    disabled: !allowed,
+    title: allowed ? null : "Only its parent token or an admin-read-write token may revoke it",
     onclick: async () => {
       try {
-        const env = await api("POST", mayflyAcct("/r2/temp-access-credentials/revocations"), { body: { credentialId } });
+        const env = await api("POST", mayflyAcct("/r2/temp-access-credentials/revocations"), { body: { sessionToken } });
         replace(box, message("ok", `Credential ${env.result.credentialId} revoked at ${env.result.revokedOn}.`));
       } catch (e) {
         replace(box, message("error", e.message));
@@ -103,7 +107,7 @@ function minted(ctx, req, creds, claims, credentialId) {
     h("h3", { text: "credential_process output (one JSON line)" }),
     h("pre", { id: "minted-process", text: process }),
     maker,
-    revokeButton(ctx, credentialId, revokeBox),
+    revokeButton(ctx, creds.sessionToken, req.parentAccessKeyId, revokeBox),
     revokeBox,
   );
 }
@@ -221,7 +225,7 @@ export async function renderInspect(root, ctx) {
             left,
           ),
           h("p", { class: "hint", text: "The signature is not checked here: this is what the token claims." }),
-          revokeButton(ctx, credentialId, revokeBox),
+          revokeButton(ctx, input.value.trim(), claims.iss, revokeBox),
           revokeBox,
         ),
       );
