@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from cloudflare import Cloudflare
 
-from conftest import e2e, screenshot
+from conftest import CHROMIUM, CHROMIUM_ARGS, e2e, screenshot
 
 REPO = Path(__file__).resolve().parents[2]
 # SPEC §2's test-vector session token and the credential id mayfly-core computes for it
@@ -155,6 +157,66 @@ def test_create_a_bucket(server, world):
     ).json()["errors"][0]["message"]
     page.locator(".msg-error", has_text=refusal).wait_for()
     screenshot(page, "console-buckets")
+
+
+UNLABELLED_CONTROLS_JS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter(e => e.offsetParent !== null)
+    .filter(e => e.tagName === 'BUTTON'
+        ? !(e.textContent.trim() || e.getAttribute('aria-label'))
+        : !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+    .map(e => e.outerHTML.slice(0, 120))"""
+
+
+def test_every_page_is_labelled_and_keyboard_usable(server, world):
+    page = world["page"]
+    pages = ["Buckets", "Objects", "API tokens", "Temporary credentials", "Inspect a token", "Revocations", "Audit trail"]
+    for name in pages:
+        nav(page, name)
+        page.locator("#view h2").first.wait_for()
+        assert page.evaluate(UNLABELLED_CONTROLS_JS) == [], name
+    # Keyboard only: from the first page button, Tab to the next and press Enter.
+    page.get_by_role("button", name="Buckets", exact=True).focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Objects"
+    # The focused control is visibly outlined.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid", outline
+    page.keyboard.press("Enter")
+    page.locator("#view h2", has_text="Objects").wait_for()
+    assert page.get_by_role("button", name="Objects", exact=True).get_attribute("aria-current") == "page"
+    nav(page, "Buckets")
+
+
+def test_bucket_rules_are_edited_and_a_bucket_deleted_through_the_api(server, world):
+    page, bucket, cf = world["page"], world["bucket"], world["cf"]
+    nav(page, "Buckets")
+    page.get_by_role("button", name=f"Lifecycle rules of {bucket}").click()
+    editor = page.get_by_label("Lifecycle rules (JSON, the API's own shape)")
+    page.wait_for_function("() => document.querySelector('textarea').value.includes('rules')")
+    rules = {"rules": [{"id": "expire-tmp", "enabled": True, "conditions": {"prefix": "tmp/"},
+                        "deleteObjectsTransition": {"condition": {"type": "Age", "maxAge": 86400}}}]}
+    editor.fill(json.dumps(rules))
+    page.get_by_role("button", name="Save lifecycle rules").click()
+    page.locator(".msg-ok", has_text="Lifecycle rules saved").wait_for()
+    got = requests.get(
+        f"{server.api_url}/accounts/{server.account_id}/r2/buckets/{bucket}/lifecycle", headers=server.headers(), timeout=10,
+    ).json()["result"]["rules"]
+    assert got == rules["rules"]
+    # A rule the API refuses: its pointer and message, verbatim.
+    editor.fill(json.dumps({"rules": [{"id": "x", "enabled": "yes", "conditions": {"prefix": ""}}]}))
+    page.get_by_role("button", name="Save lifecycle rules").click()
+    page.locator(".msg-error", has_text="/rules/0/enabled").wait_for()
+    # CORS rules open empty (none yet: the API's 404 is shown as no rules).
+    page.get_by_role("button", name=f"CORS rules of {bucket}").click()
+    page.wait_for_function("() => document.querySelector('textarea').value.includes('rules')")
+    assert json.loads(page.get_by_label("CORS rules (JSON, the API's own shape)").input_value()) == {"rules": []}
+    # Create a second bucket and delete it.
+    doomed = f"{bucket}-gone"
+    page.get_by_label("New bucket name").fill(doomed)
+    page.get_by_role("button", name="Create bucket").click()
+    page.get_by_role("button", name=f"Delete bucket {doomed}").click()
+    page.locator(".msg-ok", has_text=f"Bucket {doomed} deleted").wait_for()
+    assert all(b.name != doomed for b in cf.r2.buckets.list(account_id=server.account_id).buckets)
 
 
 def test_objects_page_offers_the_cors_rule_then_uploads_and_downloads(server, world, tmp_path):
@@ -457,6 +519,37 @@ def test_a_read_only_token_sees_a_restricted_console_and_the_server_refuses_forc
     assert refusal.status_code == 403
     page.locator("#view .msg-error", has_text=refusal.json()["errors"][0]["message"]).wait_for()
     context.close()
+
+
+INSECURE_PROBE = """
+import json, sys
+from playwright.sync_api import sync_playwright
+chromium, url, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                args=[*args, "--host-resolver-rules=MAP console.test 127.0.0.1"])
+    page = browser.new_page()
+    page.goto(url)
+    warning = page.locator("#insecure")
+    warning.wait_for(state="visible", timeout=30000)
+    print(json.dumps({"secure": page.evaluate("window.isSecureContext"), "text": warning.inner_text()}))
+    browser.close()
+"""
+
+
+def test_an_insecure_context_is_told_that_webcrypto_is_missing(server):
+    """Opened as http://console.test:<port> (not localhost, not https), the page is no secure
+    context: it says so. A browser of its own (a host-resolver rule is a launch flag), in a child
+    process, since this thread's Playwright driver is already running."""
+    port = server.base.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [sys.executable, "-c", INSECURE_PROBE, str(CHROMIUM), f"http://console.test:{port}/console/", json.dumps(CHROMIUM_ARGS)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["secure"] is False
+    assert "not a secure context" in seen["text"] and "localhost" in seen["text"]
 
 
 def test_no_api_token_in_any_url_or_foreign_header(server, world):
