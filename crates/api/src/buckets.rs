@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use mayfly_core::{BucketAction, BucketName, authorize_bucket_admin};
 use mayfly_store::{
-    BucketId, BucketOrder, BucketRecord, Jurisdiction, ListBucketsQuery, SortDirection,
+    AuditKind, BucketId, BucketOrder, BucketRecord, Jurisdiction, ListBucketsQuery, SortDirection,
 };
 use serde::Serialize;
 
@@ -252,6 +252,16 @@ pub(crate) async fn create(
     };
     state.store.create_bucket(record.clone()).await?;
     tracing::info!(account = %record.account, bucket = %record.name, "bucket created");
+    crate::audit::record(
+        &state,
+        &caller,
+        &record.account,
+        AuditKind::BucketCreate,
+        |e| {
+            e.bucket = Some(record.name.as_str().to_owned());
+            e.operation = Some("create".to_owned());
+        },
+    );
     Ok(ok(BucketJson::from(&record)))
 }
 
@@ -310,6 +320,16 @@ pub(crate) async fn delete(
     .await?;
     state.store.delete_bucket(&record.bucket_id()).await?;
     tracing::info!(account = %record.account, bucket = %record.name, "bucket deleted");
+    crate::audit::record(
+        &state,
+        &caller,
+        &record.account,
+        AuditKind::BucketDelete,
+        |e| {
+            e.bucket = Some(record.name.as_str().to_owned());
+            e.operation = Some("delete".to_owned());
+        },
+    );
     Ok(ok(Empty {}))
 }
 

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use mayfly_core::{Access, BucketAction};
 use mayfly_store::cors::{CorsConfig, CorsField, CorsRule, CorsRuleInput, InvalidCors};
-use mayfly_store::{BucketConfigKind, BucketRecord, Entity, StoreError};
+use mayfly_store::{AuditKind, BucketConfigKind, BucketRecord, Entity, StoreError};
 use serde::Serialize;
 use serde_json::Number;
 
@@ -230,6 +230,16 @@ pub(crate) async fn put(
         )
         .await?;
     tracing::info!(account = %record.account, bucket = %record.name, rules = config.rules().len(), "bucket CORS rules set");
+    crate::audit::record(
+        &state,
+        &caller,
+        &record.account,
+        AuditKind::BucketCors,
+        |e| {
+            e.bucket = Some(record.name.as_str().to_owned());
+            e.operation = Some("put".to_owned());
+        },
+    );
     Ok(ok(Empty {}))
 }
 
@@ -255,6 +265,16 @@ pub(crate) async fn delete(
         .delete_bucket_config(&record.bucket_id(), BucketConfigKind::Cors)
         .await?;
     tracing::info!(account = %record.account, bucket = %record.name, "bucket CORS rules deleted");
+    crate::audit::record(
+        &state,
+        &caller,
+        &record.account,
+        AuditKind::BucketCors,
+        |e| {
+            e.bucket = Some(record.name.as_str().to_owned());
+            e.operation = Some("delete".to_owned());
+        },
+    );
     Ok(ok(Empty {}))
 }
 

@@ -27,7 +27,7 @@ use mayfly_core::{
     AccessKeyId, BucketName, Claims, MAX_TTL_SECS, MintRequest, PathScope, Permission, S3Action,
     authorize_mint, mint,
 };
-use mayfly_store::{BucketId, Entity, StoreError, TokenRecord};
+use mayfly_store::{AuditKind, BucketId, Entity, StoreError, TokenRecord};
 use serde::Serialize;
 
 use crate::ApiState;
@@ -171,6 +171,24 @@ async fn parent_token(
     }
 }
 
+/// The audit detail of a mint: the scope the credential carries (never a secret).
+fn mint_detail(claims: &Claims, ttl_secs: u64) -> String {
+    let (prefixes, objects) = claims
+        .paths()
+        .map(|p| (p.prefixes().to_vec(), p.objects().to_vec()))
+        .unwrap_or_default();
+    let actions: Vec<&str> = claims.actions().iter().map(|a| a.as_str()).collect();
+    serde_json::json!({
+        "permission": claims.permission().as_str(),
+        "prefixes": prefixes,
+        "objects": objects,
+        "actions": actions,
+        "ttlSeconds": ttl_secs,
+        "expiresOn": crate::time::rfc3339(claims.expires_at()),
+    })
+    .to_string()
+}
+
 /// The handler.
 pub(crate) async fn create(
     State(state): State<ApiState>,
@@ -226,6 +244,19 @@ pub(crate) async fn create(
         .get_bucket(&BucketId::new(account, request.bucket))
         .await?;
     let creds = mint(&claims, &parent.secret);
+    crate::audit::record(
+        &state,
+        &caller,
+        claims.account(),
+        AuditKind::CredentialMint,
+        |e| {
+            e.credential_id = Some(creds.id.as_str().to_owned());
+            e.parent = Some(claims.issuer().as_str().to_owned());
+            e.bucket = Some(claims.bucket().as_str().to_owned());
+            e.operation = Some("mint".to_owned());
+            e.detail = Some(mint_detail(&claims, request.ttl_secs));
+        },
+    );
     tracing::info!(
         account = %claims.account(),
         bucket = %claims.bucket(),

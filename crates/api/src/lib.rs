@@ -22,6 +22,7 @@
 //! | GET | `/accounts/{account_id}/tokens/permission_groups` | `src/tokens.rs` |
 //! | GET, DELETE | `/accounts/{account_id}/tokens/{token_id}` | `src/tokens.rs` |
 //! | POST | `/mayfly/accounts` (only with [`ApiConfig::with_testing_api`]) | `src/testing.rs` |
+//! | GET | `/mayfly/accounts/{account_id}/audit` (Mayfly extension; [`ApiState::with_audit`]) | `src/audit.rs` |
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<dyn mayfly_store::MetadataStore>) -> std::io::Result<()> {
@@ -38,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod auth;
 mod body;
 mod buckets;
@@ -57,7 +59,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use mayfly_store::{Clock, MetadataStore};
+use mayfly_store::{AuditSink, AuditStore, Clock, MetadataStore};
 
 use crate::error::{ApiError, NotFound};
 
@@ -100,6 +102,10 @@ pub struct ApiState {
     store: Arc<dyn MetadataStore>,
     clock: Clock,
     config: Arc<ApiConfig>,
+    /// Where management events go (issue 15); disabled unless [`ApiState::with_audit`].
+    audit: AuditSink,
+    /// Where the audit endpoint reads; without one the endpoint answers 404.
+    audit_store: Option<Arc<dyn AuditStore>>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -118,7 +124,19 @@ impl ApiState {
             store,
             clock,
             config: Arc::new(config),
+            audit: AuditSink::disabled(),
+            audit_store: None,
         }
+    }
+
+    /// The audit trail (a Mayfly extension): management handlers record mints, token and
+    /// bucket changes into `sink` (a disabled sink records nothing), and
+    /// `GET /client/v4/mayfly/accounts/{account_id}/audit` reads `store`.
+    #[must_use]
+    pub fn with_audit(mut self, sink: AuditSink, store: Arc<dyn AuditStore>) -> Self {
+        self.audit = sink;
+        self.audit_store = Some(store);
+        self
     }
 }
 
@@ -175,6 +193,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/user/tokens/verify", get(tokens::verify_user));
     if state.config.testing_api {
         v4 = v4.route("/mayfly/accounts", post(testing::create_account));
+    }
+    // The audit trail (issue 15 §3, a Mayfly extension).
+    if state.audit_store.is_some() {
+        v4 = v4.route("/mayfly/accounts/{account_id}/audit", get(audit::list));
     }
     let v4 = v4
         .method_not_allowed_fallback(method_not_allowed)

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use mayfly_core::BucketAction;
 use mayfly_store::lifecycle::{Expiry, LifecycleConfig, LifecycleRule};
-use mayfly_store::{BucketConfigKind, BucketId, Entity, StoreError};
+use mayfly_store::{AuditKind, BucketConfigKind, BucketId, Entity, StoreError};
 use serde_json::{Value, json};
 
 use crate::ApiState;
@@ -210,5 +210,15 @@ pub(crate) async fn put(
             .await?;
     }
     tracing::info!(account = %record.account, bucket = %record.name, rules = cfg.rules.len(), "lifecycle rules set");
+    crate::audit::record(
+        &state,
+        &caller,
+        &record.account,
+        AuditKind::BucketLifecycle,
+        |e| {
+            e.bucket = Some(record.name.as_str().to_owned());
+            e.operation = Some("put".to_owned());
+        },
+    );
     Ok(ok(json!({})))
 }

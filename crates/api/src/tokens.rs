@@ -46,7 +46,7 @@ use mayfly_core::{
     AccessKeyId, AccountId, BucketName, Permission, TokenAction, TokenGrant, authorize_token_admin,
 };
 use mayfly_store::{
-    Entity, StoreError, TokenRecord, TokenStatus, TokenUpdate, TokenValue, new_token_id,
+    AuditKind, Entity, StoreError, TokenRecord, TokenStatus, TokenUpdate, TokenValue, new_token_id,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -311,6 +311,11 @@ pub(crate) async fn create(
         match state.store.create_token(record.clone()).await {
             Ok(()) => {
                 tracing::info!(account = %account, token = %record.id, permission = %record.permission, "API token created");
+                crate::audit::record(&state, &caller, &account, AuditKind::TokenCreate, |e| {
+                    e.parent = Some(record.id.as_str().to_owned());
+                    e.operation = Some("create".to_owned());
+                    e.detail = Some(token_detail(&record));
+                });
                 return Ok(ok(CreatedJson {
                     token: TokenJson::new(&record, now),
                     // The one response that carries the value and its derived S3 secret.
@@ -461,7 +466,25 @@ pub(crate) async fn update(
     };
     let updated = state.store.update_token(&account, &id, update).await?;
     tracing::info!(account = %account, token = %updated.id, permission = %updated.permission, status = updated.status.as_str(), "API token updated");
+    crate::audit::record(&state, &caller, &account, AuditKind::TokenUpdate, |e| {
+        e.parent = Some(updated.id.as_str().to_owned());
+        e.operation = Some("update".to_owned());
+        e.detail = Some(token_detail(&updated));
+    });
     Ok(ok(TokenJson::new(&updated, now)))
+}
+
+/// The audit detail of a token change: name, permission, buckets, status, expiry (never the
+/// value or its secret).
+fn token_detail(t: &TokenRecord) -> String {
+    serde_json::json!({
+        "name": t.name,
+        "permission": t.permission.as_str(),
+        "buckets": t.buckets.as_ref().map(|b| b.iter().map(|n| n.as_str()).collect::<Vec<_>>()),
+        "status": t.status.as_str(),
+        "expiresOn": t.expires_at.map(crate::time::rfc3339),
+    })
+    .to_string()
 }
 
 #[derive(Serialize)]
@@ -482,6 +505,16 @@ pub(crate) async fn revoke(
     .await?;
     state.store.revoke_token(&token.account, &token.id).await?;
     tracing::info!(account = %token.account, token = %token.id, "API token revoked");
+    crate::audit::record(
+        &state,
+        &caller,
+        &token.account,
+        AuditKind::TokenDelete,
+        |e| {
+            e.parent = Some(token.id.as_str().to_owned());
+            e.operation = Some("revoke".to_owned());
+        },
+    );
     Ok(ok(IdJson {
         id: token.id.as_str().to_owned(),
     }))

@@ -134,6 +134,14 @@ async fn attempt(h: &Harness, me: &Token, other: &Token, case: Case) -> Outcome 
             )
             .await
         }
+        Case::ReadAudit => {
+            call(
+                Method::GET,
+                format!("/mayfly/accounts/{ACCOUNT}/audit"),
+                None,
+            )
+            .await
+        }
     };
     Outcome::Status(answer)
 }

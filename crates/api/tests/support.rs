@@ -111,11 +111,10 @@ impl Harness {
                 .await
                 .unwrap();
         }
-        let app = router(ApiState::new(
-            store.clone(),
-            clock.clone(),
-            ApiConfig::new(AUDIENCE),
-        ));
+        let app = router(
+            ApiState::new(store.clone(), clock.clone(), ApiConfig::new(AUDIENCE))
+                .with_audit(mayfly_store::AuditSink::disabled(), local.audit()),
+        );
         let mut h = Self {
             _dir: dir,
             _local: local,

@@ -72,8 +72,8 @@ pub use error::{Denied, DenyReason, InvalidInput, TokenError};
 pub use explain::{EXPIRED_TOKEN_MESSAGE, explain_denial};
 pub use ids::{AccessKeyId, AccountId, BucketName, SecretAccessKey, SessionToken};
 pub use manage::{
-    ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_bucket_admin,
-    authorize_mint, authorize_test_account, authorize_token_admin,
+    ApiToken, BucketAction, MintRequest, TokenAction, TokenGrant, authorize_audit_read,
+    authorize_bucket_admin, authorize_mint, authorize_test_account, authorize_token_admin,
 };
 pub use permission::{Access, Permission, S3Action, S3Op, Target};
 pub use scope::{MAX_KEY_LEN, MAX_PATHS, PathScope};
@@ -227,6 +227,8 @@ pub mod management_testing {
         },
         /// `POST /r2/temp-access-credentials` naming another (admin-read-write) token as parent.
         MintFromOther,
+        /// `GET /mayfly/accounts/{a}/audit`: the account's audit trail (a Mayfly extension).
+        ReadAudit,
     }
 
     /// (action, allowed for each of [`CALLERS`]).
@@ -313,6 +315,7 @@ pub mod management_testing {
                 ADMIN_RW,
             ),
             (MintFromOther, ADMIN_RW),
+            (ReadAudit, ADMINS),
         ]
     };
 }

@@ -224,6 +224,20 @@ pub fn authorize_bucket_admin(
     Ok(())
 }
 
+/// Decides reading an account's audit trail (`GET /mayfly/accounts/{a}/audit`, a Mayfly
+/// extension): an active account-wide admin token of that account, `admin-read-write` or
+/// `admin-read-only`. The trail names every bucket, key, token and credential of the account,
+/// which is exactly what an account-wide admin can already see; an object-level token (even
+/// one without a bucket list) may not read it, since it was never given the token and
+/// credential inventory. A temporary credential is never a caller here (see the module docs).
+pub fn authorize_audit_read(caller: &ApiToken, account: &AccountId) -> Result<(), Denied> {
+    caller_in(caller, account)?;
+    if !caller.rights.permission().is_admin() {
+        return deny(DenyReason::Permission);
+    }
+    Ok(())
+}
+
 /// Decides a mint (`POST .../r2/temp-access-credentials`).
 ///
 /// `parent` is the token `request.parent` names as the store holds it now, if it exists (pass

@@ -96,6 +96,7 @@ fn decide(me: &ApiToken, account: &AccountId, case: Case) -> Result<(), Denied> 
                 permission: Permission::ObjectReadOnly,
             },
         ),
+        Case::ReadAudit => authorize_audit_read(me, account),
     }
 }
 
@@ -139,9 +140,10 @@ fn the_matrix_lists_every_action_kind() {
             Case::MintFromOther => 16,
             Case::ReadConfig { .. } => 17,
             Case::EditConfig { .. } => 18,
+            Case::ReadAudit => 19,
         });
     }
-    assert_eq!(seen.len(), 19);
+    assert_eq!(seen.len(), 20);
 }
 
 #[test]

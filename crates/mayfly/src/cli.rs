@@ -70,7 +70,7 @@ the value. Fails, changing nothing, if the directory is already initialised.",
 server initialises itself first and prints the bootstrap credentials once; later starts never \
 print them again. Settings come from flags, then MAYFLY_* environment variables, then the TOML \
 file given by --config, then defaults. SIGTERM or SIGINT drains in-flight requests and exits 0.",
-        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n  header_read_timeout = 20\n  body_read_timeout = 60\n  lifecycle_interval = 3600\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
+        after_help = "Examples:\n  mayfly serve\n  mayfly serve --api-listen 0.0.0.0:8787 --s3-listen 0.0.0.0:8788 --public-s3-host s3.example.com\n  mayfly serve --api-listen 127.0.0.1:0 --s3-listen 127.0.0.1:0 --ready-file /tmp/mayfly.ready\n\n  # Scale-out: every node shares one PostgreSQL and one upstream bucket.\n  export MAYFLY_METADATA='postgres://mayfly:PASSWORD@db.internal/mayfly'\n  export MAYFLY_BLOBS_ACCESS_KEY_ID=... MAYFLY_BLOBS_SECRET_ACCESS_KEY=...\n  mayfly serve --blobs 's3://mayfly-blobs/prod?region=auto' \\\n      --blobs-endpoint https://ACCOUNT.r2.cloudflarestorage.com \\\n      --pg-sslmode verify-full --pg-ssl-root-cert /etc/mayfly/pg-ca.pem --pg-pool-size 32\n\nConfig file (TOML), every key optional; flags beat MAYFLY_* variables, which beat the file:\n  data_dir = \"/var/lib/mayfly\"\n  api_listen = \"127.0.0.1:8787\"\n  s3_listen = \"127.0.0.1:8788\"\n  public_s3_hosts = [\"s3.example.com\"]\n  log_format = \"json\"\n  ready_file = \"/run/mayfly.ready\"\n  metadata = \"postgres://mayfly@db.internal/mayfly\"\n  blobs = \"s3://mayfly-blobs/prod\"\n  blobs_endpoint = \"https://ACCOUNT.r2.cloudflarestorage.com\"\n  blobs_region = \"auto\"\n  blobs_access_key_id = \"...\"\n  blobs_secret_access_key = \"...\"\n  pg_pool_size = 16\n  pg_connect_timeout = 10\n  pg_sslmode = \"verify-full\"\n  pg_ssl_root_cert = \"/etc/mayfly/pg-ca.pem\"\n  gc_interval = 3600\n  gc_grace = 86400\n  header_read_timeout = 20\n  body_read_timeout = 60\n  lifecycle_interval = 3600\n  audit = \"on\"\n  audit_retention = 30\n\nSee docs/DEPLOY.md for load balancing, systemd, containers and backups."
     )]
     Serve(ServeArgs),
     /// Manage R2 API tokens (Mayfly or Cloudflare).
@@ -103,6 +103,16 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// An on/off setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// `mayfly serve`. Every setting is optional here: [`crate::config::ServeConfig::resolve`]
@@ -198,6 +208,15 @@ pub struct ServeArgs {
     /// [default: 3600].
     #[arg(long, env = "MAYFLY_LIFECYCLE_INTERVAL", value_name = "SECONDS")]
     pub lifecycle_interval: Option<u64>,
+    /// Record the audit trail (a Mayfly extension): every mint, token and bucket change, and
+    /// every S3 request made with a temporary credential, written in batches off the request
+    /// path and read with `mayfly audit` [default: on].
+    #[arg(long, env = "MAYFLY_AUDIT", value_enum, value_name = "on|off")]
+    pub audit: Option<Switch>,
+    /// Days audit events are kept; older ones are purged at startup and hourly. 0 keeps them
+    /// forever [default: 30].
+    #[arg(long, env = "MAYFLY_AUDIT_RETENTION", value_name = "DAYS")]
+    pub audit_retention: Option<u64>,
     /// A throwaway server for tests: data in a fresh temporary directory removed at exit
     /// (also on SIGTERM/SIGINT; in $TMPDIR, else in memory under /dev/shm on Linux, else the
     /// system temp dir), both listeners on free ports unless given, the testing API on,

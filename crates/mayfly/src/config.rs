@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use mayfly_store_pg::{PgOptions, PgSslMode, S3Credentials};
 
-use crate::cli::{DEFAULT_DATA_DIR, LogFormat, ServeArgs, parse_blobs_url, parse_pg_url};
+use crate::cli::{DEFAULT_DATA_DIR, LogFormat, ServeArgs, Switch, parse_blobs_url, parse_pg_url};
 
 /// API listen address used when nothing else names one.
 pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8787";
@@ -65,6 +65,10 @@ pub struct FileConfig {
     pub body_read_timeout: Option<u64>,
     /// Seconds between lifecycle sweeps (0: rules are not applied).
     pub lifecycle_interval: Option<u64>,
+    /// `on` or `off`: the audit trail.
+    pub audit: Option<Switch>,
+    /// Days audit events are kept (0: forever).
+    pub audit_retention: Option<u64>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -121,6 +125,36 @@ pub struct ServeConfig {
     pub timeouts: Timeouts,
     /// Lifecycle sweeps.
     pub lifecycle: LifecycleSweepConfig,
+    /// The audit trail.
+    pub audit: AuditConfig,
+}
+
+/// The audit trail's settings (a Mayfly extension; see [`crate::audit_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// Whether events are recorded.
+    pub enabled: bool,
+    /// Days events are kept; `0` keeps them forever.
+    pub retention_days: u64,
+}
+
+/// Days audit events are kept when nothing else says.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 30;
+
+impl AuditConfig {
+    /// The retention in seconds (`0`: forever).
+    pub fn retention_secs(&self) -> u64 {
+        self.retention_days.saturating_mul(86_400)
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+        }
+    }
 }
 
 /// How long `serve` waits for slow clients before giving up on them.
@@ -288,6 +322,13 @@ impl ServeConfig {
                     Some(s) => Some(s),
                     None => Some(DEFAULT_LIFECYCLE_INTERVAL_SECS),
                 },
+            },
+            audit: AuditConfig {
+                enabled: args.audit.or(file.audit).unwrap_or(Switch::On) == Switch::On,
+                retention_days: args
+                    .audit_retention
+                    .or(file.audit_retention)
+                    .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
             },
         })
     }
@@ -497,6 +538,26 @@ mod tests {
 
         assert!(serve_args(&["--body-read-timeout", "soon"]).is_err());
         assert!(toml::from_str::<FileConfig>("header_read_timeout = -1\n").is_err());
+    }
+
+    #[test]
+    fn audit_settings_follow_the_same_precedence() {
+        let c = ServeConfig::merge(ServeArgs::default(), FileConfig::default()).expect("merge");
+        assert_eq!(c.audit, AuditConfig::default());
+        assert!(c.audit.enabled, "on by default");
+        assert_eq!(c.audit.retention_secs(), 30 * 86_400);
+        let file: FileConfig =
+            toml::from_str("audit = \"off\"\naudit_retention = 7\n").expect("toml");
+        let c = ServeConfig::merge(ServeArgs::default(), file).expect("merge");
+        assert!(!c.audit.enabled);
+        assert_eq!(c.audit.retention_days, 7);
+        let file: FileConfig = toml::from_str("audit = \"off\"\n").expect("toml");
+        let args = serve_args(&["--audit", "on", "--audit-retention", "0"]).expect("args");
+        let c = ServeConfig::merge(args, file).expect("merge");
+        assert!(c.audit.enabled, "the flag beats the file");
+        assert_eq!(c.audit.retention_secs(), 0, "0 keeps events forever");
+        assert!(serve_args(&["--audit", "maybe"]).is_err());
+        assert!(toml::from_str::<FileConfig>("audit = true\n").is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit_log;
 pub mod cli;
 pub mod commands;
 pub mod config;

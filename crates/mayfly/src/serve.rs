@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
-use mayfly_store::{BlobStore, Clock, MetadataStore};
+use mayfly_store::{AuditSink, AuditStore, BlobStore, Clock, MetadataStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -29,6 +29,9 @@ use crate::metrics::{self, Listener};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long [`Running::wait`] waits for the audit writer's last batch after the servers stop.
+const AUDIT_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A started server.
 #[derive(Debug)]
@@ -42,6 +45,7 @@ pub struct Running {
     pub bootstrap: Option<Bootstrap>,
     stop: StopHandle,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
+    audit_writer: Option<crate::audit_log::AuditWriter>,
 }
 
 impl Running {
@@ -68,6 +72,16 @@ impl Running {
     /// Waits for both servers to finish (after [`Running::shutdown`], or on a server error),
     /// giving in-flight requests at most [`DRAIN_TIMEOUT`] once shutdown has begun.
     pub async fn wait(mut self) -> anyhow::Result<()> {
+        let writer = self.audit_writer.take();
+        let result = self.wait_servers().await;
+        // The servers are gone, and with them every audit sink: the writer flushes and ends.
+        if let Some(w) = writer {
+            w.finish(AUDIT_FLUSH_TIMEOUT).await;
+        }
+        result
+    }
+
+    async fn wait_servers(&mut self) -> anyhow::Result<()> {
         let mut stop = self.stop.0.subscribe();
         let servers = std::mem::take(&mut self.servers);
         let all = async {
@@ -112,6 +126,7 @@ type OpenedStores = (
     Arc<dyn MetadataStore>,
     Arc<dyn BlobStore>,
     Arc<dyn std::any::Any + Send + Sync>,
+    Arc<dyn AuditStore>,
 );
 
 /// Opens the chosen stores, bootstrapping them if they hold no account.
@@ -130,7 +145,12 @@ async fn open_store(
                     .with_context(|| {
                         format!("cannot open data directory {}", data_dir.display())
                     })?;
-            (store.metadata(), store.blobs(), Arc::new(store))
+            (
+                store.metadata(),
+                store.blobs(),
+                Arc::new(store.clone()),
+                store.audit(),
+            )
         }
         StoreChoice::Postgres {
             metadata,
@@ -160,7 +180,12 @@ async fn open_store(
                 endpoint = blobs.endpoint.as_deref().unwrap_or("aws"),
                 "postgres + upstream s3 stores"
             );
-            (Arc::new(meta), Arc::new(upstream), Arc::new(()))
+            (
+                Arc::new(meta.clone()),
+                Arc::new(upstream),
+                Arc::new(()),
+                Arc::new(meta),
+            )
         }
     };
     let boot = match bootstrap(opened.0.as_ref(), clock.now()).await {
@@ -197,7 +222,7 @@ pub async fn start_with_testing(
     clock: Clock,
     testing_api: bool,
 ) -> anyhow::Result<Running> {
-    let ((metadata, blobs, keep_alive), boot) =
+    let ((metadata, blobs, keep_alive, audit_store), boot) =
         open_store(&config.data_dir, stores, &clock).await?;
     let api_listener = TcpListener::bind(config.api_listen)
         .await
@@ -218,11 +243,22 @@ pub async fn start_with_testing(
         .unwrap_or_else(|| s3_addr.to_string());
 
     let _ = metrics::handle();
+    // The audit trail (issue 15 §3): one writer per server, fed by both routers.
+    let (audit_sink, audit_writer) = if config.audit.enabled {
+        let (sink, writer) = crate::audit_log::start(
+            Arc::clone(&audit_store),
+            crate::audit_log::AuditWriterConfig::default(),
+        );
+        (sink, Some(writer))
+    } else {
+        (AuditSink::disabled(), None)
+    };
     let api_state = mayfly_api::ApiState::new(
         Arc::clone(&metadata),
         clock.clone(),
         mayfly_api::ApiConfig::new(audience).with_testing_api(testing_api),
-    );
+    )
+    .with_audit(audit_sink.clone(), Arc::clone(&audit_store));
     let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
@@ -251,8 +287,17 @@ pub async fn start_with_testing(
         clock.clone(),
         stop.0.subscribe(),
     ));
+    if config.audit.enabled {
+        tokio::spawn(crate::audit_log::run_purge(
+            config.audit.retention_secs(),
+            Arc::clone(&audit_store),
+            clock.clone(),
+            stop.0.subscribe(),
+        ));
+    }
     let s3_state = mayfly_s3::S3State::new(metadata, blobs, clock, hosts)
-        .with_body_idle_timeout(config.timeouts.body_read);
+        .with_body_idle_timeout(config.timeouts.body_read)
+        .with_audit(audit_sink);
     let s3 = mayfly_s3::router(s3_state).layer(axum::middleware::from_fn_with_state(
         Listener::S3,
         metrics::track,
@@ -280,6 +325,7 @@ pub async fn start_with_testing(
         bootstrap: boot,
         stop,
         servers,
+        audit_writer,
     })
 }
 

@@ -15,10 +15,17 @@
 //! token: the fields are the method, the path (never the query, which may carry
 //! `X-Amz-Signature` or `X-Amz-Security-Token`), the access key id, the status, the S3 code and
 //! a reason chosen from fixed texts.
+//!
+//! The same place feeds the audit trail (issue 15, a Mayfly extension): a request whose
+//! temporary credential got through signature verification to the access gate (allowed or
+//! denied there) also becomes one `s3` event — credential id, parent, bucket, key, operation,
+//! status, body bytes, request id — pushed into the state's [`AuditSink`] without waiting.
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use mayfly_core::{AccountId, BucketName};
+use mayfly_store::{AuditEvent, AuditKind, AuditSink, Clock};
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
@@ -127,6 +134,10 @@ struct Notes {
     signer: Option<Signer>,
     credential: Option<mayfly_core::CredentialId>,
     reason: Option<Cow<'static, str>>,
+    /// Set (by the access gate) only for a temporary credential: whose audit gets the event.
+    audit_account: Option<AccountId>,
+    bucket: Option<String>,
+    key: Option<String>,
 }
 
 /// One request's id and the notes for its log line (see the module docs).
@@ -152,6 +163,22 @@ pub(crate) fn note_signer(access_key: &str, signer: Signer) {
 /// can follow one credential; it reveals nothing about the credential's secret).
 pub(crate) fn note_credential(id: &mayfly_core::CredentialId) {
     with_notes(|n| n.credential = Some(id.clone()));
+}
+
+/// What a request with a verified identity is about, noted by the access gate before it
+/// decides: a temporary credential's request becomes an audit event in its account.
+pub(crate) fn note_target(
+    identity: &crate::context::Identity,
+    bucket: Option<&BucketName>,
+    key: Option<&str>,
+) {
+    if let crate::context::IdentityKind::Temporary { .. } = identity.kind {
+        with_notes(|n| {
+            n.audit_account = Some(identity.account().clone());
+            n.bucket = bucket.map(|b| b.as_str().to_owned());
+            n.key = key.map(str::to_owned);
+        });
+    }
 }
 
 /// Why the request was refused. The first reason noted wins: it is the cause, later ones are
@@ -202,6 +229,11 @@ pub(crate) struct Outcome<'a> {
     pub(crate) message: Option<&'a str>,
     /// When the request arrived.
     pub(crate) started: std::time::Instant,
+    /// Body bytes transferred: the response's for a read, the request's for a write.
+    pub(crate) bytes: Option<u64>,
+    /// Where the audit event goes, and the clock that stamps it.
+    pub(crate) audit: &'a AuditSink,
+    pub(crate) clock: &'a Clock,
 }
 
 impl RequestLog {
@@ -266,6 +298,19 @@ impl RequestLog {
             Level::Info => line!(info, "s3 request refused"),
             Level::Warn => line!(warn, "s3 request refused"),
             Level::Error => line!(error, "s3 request failed"),
+        }
+        if let (Some(account), true) = (notes.audit_account, out.audit.is_enabled()) {
+            let mut e = AuditEvent::new(account, out.clock.now_millis(), AuditKind::S3);
+            e.credential_id = notes.credential.map(|c| c.as_str().to_owned());
+            e.parent = notes.access_key;
+            e.bucket = notes.bucket;
+            e.key = notes.key;
+            e.operation = notes.op;
+            e.status = Some(status);
+            e.bytes = out.bytes;
+            e.request_id = Some(self.id.clone());
+            // Never waits: a full channel drops the event and counts it.
+            out.audit.record(e);
         }
     }
 }

@@ -70,6 +70,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
     // The path only: the query may carry X-Amz-Signature or X-Amz-Security-Token.
     let path = req.uri().path().to_owned();
     let started = std::time::Instant::now();
+    let request_bytes = request_body_bytes(&req);
     let timed_out = Arc::new(AtomicBool::new(false));
     let req = match shared.state.body_idle_timeout {
         Some(limit) => req.map(|b| Body::new(IdleTimeout::new(b, limit, Arc::clone(&timed_out)))),
@@ -94,7 +95,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Response {
         } else {
             resp
         };
-        finish(resp, &log, &method, &path, started).await
+        finish(
+            resp,
+            &log,
+            &outer.state,
+            &method,
+            &path,
+            started,
+            request_bytes,
+        )
+        .await
     }
     .with_subscriber(dispatch)
     .await
@@ -129,9 +139,11 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 async fn finish(
     mut resp: Response,
     log: &RequestLog,
+    state: &crate::S3State,
     method: &http::Method,
     path: &str,
     started: std::time::Instant,
+    request_bytes: Option<u64>,
 ) -> Response {
     let id = log.id().to_owned();
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -139,6 +151,12 @@ async fn finish(
     }
     let status = resp.status();
     if status.as_u16() < 400 {
+        // A read's bytes are the body sent; a write's the body received.
+        let bytes = if *method == http::Method::GET {
+            content_length(resp.headers())
+        } else {
+            request_bytes
+        };
         log.emit(
             method,
             path,
@@ -147,6 +165,9 @@ async fn finish(
                 code: None,
                 message: None,
                 started,
+                bytes,
+                audit: &state.audit,
+                clock: &state.clock,
             },
         );
         return resp;
@@ -166,6 +187,9 @@ async fn finish(
             code: code.as_deref(),
             message: message.as_deref(),
             started,
+            bytes: None,
+            audit: &state.audit,
+            clock: &state.clock,
         },
     );
     let body = match text.find("</Error>") {
@@ -182,6 +206,27 @@ async fn finish(
         Some(_) | None => Body::from(bytes),
     };
     Response::from_parts(parts, body)
+}
+
+/// A `Content-Length` header's value.
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The payload size a write announces (aws-chunked bodies announce the decoded size), for the
+/// audit trail; `None` for bodiless methods.
+fn request_body_bytes(req: &Request<Body>) -> Option<u64> {
+    if !matches!(*req.method(), http::Method::PUT | http::Method::POST) {
+        return None;
+    }
+    req.headers()
+        .get("x-amz-decoded-content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .or_else(|| content_length(req.headers()))
 }
 
 /// The text of the first `<tag>` element of an S3 error body, capped for the log.

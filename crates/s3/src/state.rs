@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mayfly_store::{BlobStore, Clock, MetadataStore};
+use mayfly_store::{AuditSink, BlobStore, Clock, MetadataStore};
 
 use crate::host::EndpointHosts;
 
@@ -60,6 +60,8 @@ pub struct S3State {
     pub(crate) hosts: EndpointHosts,
     pub(crate) limits: Limits,
     pub(crate) body_idle_timeout: Option<Duration>,
+    /// Where temporary credentials' requests are recorded (issue 15); disabled by default.
+    pub(crate) audit: AuditSink,
 }
 
 impl S3State {
@@ -77,7 +79,16 @@ impl S3State {
             hosts,
             limits: Limits::default(),
             body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
+            audit: AuditSink::disabled(),
         }
+    }
+
+    /// Records every request made with a temporary credential into `sink` (the audit trail,
+    /// a Mayfly extension). Pushing never waits; see [`AuditSink::record`].
+    #[must_use]
+    pub fn with_audit(mut self, sink: AuditSink) -> Self {
+        self.audit = sink;
+        self
     }
 
     /// Replaces the body idle timeout (`None`: wait forever). A request whose body goes this

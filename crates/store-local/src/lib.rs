@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod audit;
 mod blobs;
 mod buckets;
 mod codec;
@@ -35,7 +36,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use blobs::LocalBlobs;
-use mayfly_store::{BlobStore, MetadataStore, StoreError};
+use mayfly_store::{AuditStore, BlobStore, MetadataStore, StoreError};
 pub use metadata::LocalMetadata;
 
 /// An opened data directory: metadata and blobs, plus the lock that keeps other processes out.
@@ -79,6 +80,11 @@ impl LocalStore {
     /// The metadata store, as servers hold it.
     pub fn metadata(&self) -> Arc<dyn MetadataStore> {
         Arc::clone(&self.metadata) as Arc<dyn MetadataStore>
+    }
+
+    /// The audit trail (same database as the metadata).
+    pub fn audit(&self) -> Arc<dyn AuditStore> {
+        Arc::clone(&self.metadata) as Arc<dyn AuditStore>
     }
 
     /// The blob store, as servers hold it.

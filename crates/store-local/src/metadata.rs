@@ -31,6 +31,11 @@ impl LocalMetadata {
             db: Db::open(path)?,
         })
     }
+
+    /// The connection set (the audit trail's module shares it).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
 }
 
 impl std::fmt::Debug for LocalMetadata {

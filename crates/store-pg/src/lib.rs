@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod audit;
 mod buckets;
 mod codec;
 mod db;

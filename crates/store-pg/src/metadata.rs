@@ -47,6 +47,11 @@ impl PgMetadata {
         })
     }
 
+    /// The connection pool (the audit trail's module shares it).
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// True when a pooled connection is encrypted (asks the server: `pg_stat_ssl`), for the
     /// startup log and tests.
     pub async fn tls_in_use(&self) -> Result<bool, StoreError> {

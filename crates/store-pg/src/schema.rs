@@ -121,8 +121,40 @@ CREATE TABLE parts (
 CREATE INDEX parts_by_blob ON parts (blob_id);
 "#;
 
+/// The audit trail (issue 15; a Mayfly extension). No foreign keys: events outlive the tokens
+/// and buckets they name. Each index serves one filter of `list_audit`, newest first; the time
+/// index serves the retention purge. Numbered V2 on this branch; renumber (V3) if the
+/// revocation table lands first.
+const V_AUDIT: &str = r#"
+CREATE TABLE audit_events (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account       text COLLATE "C" NOT NULL,
+    time_ms       bigint NOT NULL,
+    kind          text COLLATE "C" NOT NULL,
+    credential_id text COLLATE "C",
+    parent        text COLLATE "C",
+    bucket        text COLLATE "C",
+    key           text,
+    operation     text,
+    status        integer,
+    bytes         bigint,
+    request_id    text,
+    caller        text,
+    detail        text              -- JSON object
+);
+CREATE INDEX audit_by_time ON audit_events (account, time_ms, seq);
+CREATE INDEX audit_by_credential ON audit_events (account, credential_id, time_ms, seq)
+    WHERE credential_id IS NOT NULL;
+CREATE INDEX audit_by_parent ON audit_events (account, parent, time_ms, seq)
+    WHERE parent IS NOT NULL;
+CREATE INDEX audit_by_bucket ON audit_events (account, bucket, time_ms, seq)
+    WHERE bucket IS NOT NULL;
+CREATE INDEX audit_by_kind ON audit_events (account, kind, time_ms, seq);
+CREATE INDEX audit_purge ON audit_events (time_ms);
+"#;
+
 /// Migration `i` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V_AUDIT];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {

@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 mod blob;
 #[doc(hidden)]
 pub mod bucket_page;
@@ -42,6 +43,10 @@ pub mod sweep;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use audit::{
+    AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, AuditReceiver, AuditSink,
+    AuditStore, MAX_AUDIT_PAGE, StoredAuditEvent, retention_cutoff,
+};
 pub use blob::{
     BlobStore, BlobWritten, ByteStream, READ_CHUNK, bytes_stream, collect_stream, read_object,
 };

@@ -21,12 +21,14 @@ use crate::{
     WriteCondition, bytes_stream,
 };
 
+mod audit;
 mod blobs;
 mod meta;
 mod multipart;
 mod objects;
 mod sweep;
 
+pub use audit::*;
 pub use blobs::*;
 pub use meta::*;
 pub use multipart::*;
