@@ -129,9 +129,10 @@ export async function render(root, ctx) {
     ev.preventDefault();
     try {
       await api("POST", acct("/r2/buckets"), { body: { name: name.value.trim() } });
-      replace(status, message("ok", `Bucket ${name.value.trim()} created.`));
+      const done = `Bucket ${name.value.trim()} created.`;
       name.value = "";
       await refresh();
+      replace(status, message("ok", done));
     } catch (e) {
       replace(status, message("error", e.message));
     }
@@ -158,8 +159,8 @@ export async function render(root, ctx) {
                 if (!confirm(`Delete bucket ${b.name}? It must be empty.`)) return;
                 try {
                   await api("DELETE", acct(`/r2/buckets/${encodeURIComponent(b.name)}`));
-                  replace(status, message("ok", `Bucket ${b.name} deleted.`));
                   await refresh();
+                  replace(status, message("ok", `Bucket ${b.name} deleted.`));
                 } catch (e) {
                   replace(status, message("error", e.message));
                 }

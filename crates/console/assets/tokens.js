@@ -57,9 +57,9 @@ export async function render(root, ctx) {
     if (e) body.expires_on = e;
     try {
       const env = await api("POST", acct("/tokens"), { body });
-      replace(status, created(env.result));
       form.reset();
       await refresh();
+      replace(status, created(env.result));
     } catch (err) {
       replace(status, message("error", err.message));
     }
@@ -82,8 +82,10 @@ export async function render(root, ctx) {
           if (t.expires_on) body.expires_on = t.expires_on;
           try {
             await api("PUT", acct(`/tokens/${encodeURIComponent(t.id)}`), { body });
-            replace(status, message("ok", `Token ${t.name} updated: ${p.value}, ${st.value}.`));
+            const done = `Token ${t.name} updated: ${p.value}, ${st.value}.`;
+            // The table first, then the message: the message says the table is current.
             await refresh();
+            replace(status, message("ok", done));
           } catch (err) {
             replace(status, message("error", err.message));
           }
@@ -100,8 +102,8 @@ export async function render(root, ctx) {
           if (!confirm(`Revoke ${t.name}? Every temporary credential minted from it stops working.`)) return;
           try {
             await api("DELETE", acct(`/tokens/${encodeURIComponent(t.id)}`));
-            replace(status, message("ok", `Token ${t.name} revoked.`));
             await refresh();
+            replace(status, message("ok", `Token ${t.name} revoked.`));
           } catch (err) {
             replace(status, message("error", err.message));
           }
