@@ -398,7 +398,7 @@ def test_audit_trail_filters_by_credential(server, world):
     form = page.locator("#audit-form")
     form.get_by_label("Credential id").fill(minted["id"])
     form.get_by_role("button", name="Show events").click()
-    table = page.locator(".audit-table")
+    table = page.locator(".audit-table", has=page.locator("caption", has_text=f"credential_id={minted['id']}"))
     table.get_by_role("cell", name="credential.mint", exact=True).first.wait_for()
     rows = table.locator("tbody tr")
     assert rows.count() >= 2
@@ -406,7 +406,10 @@ def test_audit_trail_filters_by_credential(server, world):
         assert minted["id"] in rows.nth(i).inner_text()
     form.get_by_label("Kind").select_option("s3")
     form.get_by_role("button", name="Show events").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')].every(td => td.textContent === 's3')")
+    table = page.locator(".audit-table", has=page.locator("caption", has_text="kind=s3"))
+    table.wait_for()
+    kinds = table.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds and set(kinds) == {"s3"}, kinds
     assert "team/plan.txt" in table.inner_text()
     screenshot(page, "console-audit")
 

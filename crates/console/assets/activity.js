@@ -103,14 +103,24 @@ export async function renderAudit(root, ctx) {
       cursor,
     };
   }
+  let generation = 0;
   async function load(cursor, append) {
-    const env = await api("GET", mayflyAcct("/audit"), { query: query(cursor) });
+    // Only the latest request renders: an older, slower answer must not replace a newer one.
+    generation += 1;
+    const mine = generation;
+    const q = query(cursor);
+    const env = await api("GET", mayflyAcct("/audit"), { query: q });
+    if (mine !== generation) return;
+    const filters = Object.entries(q)
+      .filter(([k, v]) => v && k !== "cursor" && k !== "per_page")
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
     const rows = env.result.map((e) => [
       show(e.time), show(e.kind), h("code", { text: show(e.credentialId) }), show(e.parentAccessKeyId), show(e.bucket),
       show(e.key), show(e.operation), show(e.status), show(e.bytes), show(e.caller), show(e.requestId),
     ]);
     const next = env.result_info && env.result_info.cursor;
-    const t = table("Events, newest first", ["Time", "Kind", "Credential", "Parent", "Bucket", "Key", "Operation", "Status", "Bytes", "Caller", "Request id"], rows, { class: "audit-table" });
+    const t = table(`Events, newest first${filters ? ` (${filters})` : ""}`, ["Time", "Kind", "Credential", "Parent", "Bucket", "Key", "Operation", "Status", "Bytes", "Caller", "Request id"], rows, { class: "audit-table" });
     const more = next ? h("button", { type: "button", text: "More", onclick: () => load(next, true).catch((e) => replace(status, message("error", e.message))) }) : null;
     if (append) replace(listBox, ...Array.from(listBox.children).filter((c) => c.tagName !== "BUTTON"), t, more);
     else replace(listBox, t, more);

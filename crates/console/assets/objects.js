@@ -93,13 +93,18 @@ export async function render(root, ctx, params = {}) {
     if (e.cors) offerCors();
   };
 
+  let generation = 0;
   async function load(token, append) {
     if (!ctx.secure) {
       replace(listBox, message("error", "Listing needs WebCrypto (a secure context)."));
       return;
     }
+    // Only the latest listing renders: a slower answer for another prefix must not win.
+    generation += 1;
+    const mine = generation;
     const creds = await readCreds(ctx, bucket);
     const page = await s3.list(creds, bucket, prefix, token);
+    if (mine !== generation) return;
     const rows = [];
     for (const f of page.folders) {
       rows.push([
