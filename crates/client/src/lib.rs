@@ -28,11 +28,13 @@
 
 #![warn(missing_docs)]
 
+mod audit;
 mod client;
 mod error;
 mod r2;
 mod tokens;
 
+pub use audit::AuditPage;
 pub use client::{
     ApiToken, Client, ClientBuilder, DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL,
 };

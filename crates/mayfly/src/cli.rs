@@ -82,6 +82,9 @@ file given by --config, then defaults. SIGTERM or SIGINT drains in-flight reques
     /// Mint temporary access credentials (Mayfly or Cloudflare).
     #[command(subcommand)]
     Creds(CredsCommand),
+    /// Show an account's audit trail (Mayfly extension).
+    #[command(long_about = crate::audit::LONG_ABOUT, after_help = crate::audit::EXAMPLES)]
+    Audit(crate::audit::AuditArgs),
 }
 
 /// `mayfly init`.

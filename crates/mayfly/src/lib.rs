@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod audit_log;
 pub mod cli;
 pub mod commands;
@@ -57,6 +58,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Creds(cmd) => creds::run(cmd).await,
+        Command::Audit(args) => audit::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Serve(args) if args.ephemeral => {
             ephemeral::run(args).await.map(|()| ExitCode::SUCCESS)
         }

@@ -63,6 +63,27 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                 "mayfly_lifecycle_uploads_aborted_total",
                 "Incomplete multipart uploads aborted by a bucket lifecycle rule."
             );
+            metrics::describe_counter!(
+                "mayfly_audit_events_written_total",
+                "Audit events written to the store."
+            );
+            metrics::describe_counter!(
+                "mayfly_audit_events_dropped_total",
+                "Audit events dropped because the writer's queue was full (requests never wait)."
+            );
+            metrics::describe_counter!(
+                "mayfly_audit_events_failed_total",
+                "Audit events lost because their batch could not be written."
+            );
+            metrics::describe_counter!(
+                "mayfly_audit_events_purged_total",
+                "Audit events deleted by the retention purge."
+            );
+            metrics::describe_histogram!(
+                "mayfly_audit_batch_seconds",
+                metrics::Unit::Seconds,
+                "Time to write one batch of audit events."
+            );
             Some(handle)
         })
         .as_ref()

@@ -150,6 +150,7 @@ async fn upstream(dir: &Path) -> (serve::Running, String, String, String) {
             gc: GcConfig::default(),
             timeouts: mayfly::config::Timeouts::default(),
             lifecycle: Default::default(),
+            audit: Default::default(),
         },
         Clock::system(),
     )

@@ -24,6 +24,7 @@ fn config(dir: &std::path::Path) -> ServeConfig {
         gc: GcConfig::default(),
         timeouts: mayfly::config::Timeouts::default(),
         lifecycle: Default::default(),
+        audit: Default::default(),
     }
 }
 

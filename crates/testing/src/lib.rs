@@ -115,6 +115,7 @@ impl MayflyServer {
             lifecycle: mayfly::config::LifecycleSweepConfig {
                 interval_secs: None,
             },
+            audit: Default::default(),
         };
         let running = serve::start(&config, Clock::system()).await?;
         let boot = running
