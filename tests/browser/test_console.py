@@ -352,6 +352,15 @@ def test_inspector_decodes_without_a_request_and_matches_core(server, world):
     page.get_by_label("Session token", exact=True).fill(minted["token"])
     page.get_by_role("button", name="Inspect", exact=True).click()
     page.locator("#inspect-credential-id", has_text=minted["id"]).wait_for()
+    # `mayfly creds inspect` names the same credential, once it prints ids (branch revoke).
+    shown = json.loads(subprocess.run(
+        [str(e2e.MAYFLY_BIN), "creds", "inspect", "--json", "-"],
+        input=minted["token"], capture_output=True, text=True, check=True, timeout=60,
+    ).stdout)
+    assert shown["bucket"] == world["bucket"]
+    for field in ("credential_id", "credentialId"):
+        if field in shown:
+            assert shown[field] == minted["id"]
     left = page.locator("#inspect-time-left").inner_text()
     assert left.startswith("0 h 9 min") or left.startswith("0 h 10 min"), left
     assert "team/" in page.locator("#inspected").inner_text()
