@@ -235,10 +235,15 @@ def test_objects_page_offers_the_cors_rule_then_uploads_and_downloads(server, wo
     page.get_by_label("Go to prefix (uploads land under it)").fill("docs")
     page.get_by_role("button", name="Open prefix").click()
     small = b"hello from the console\n" * 10
+    odd_name = "naïve file (1) + ~*!'.txt"  # every character SigV4 encodes specially
     page.get_by_label("Files to upload").set_input_files(
-        files=[{"name": "hello.txt", "mimeType": "text/plain", "buffer": small}]
+        files=[
+            {"name": "hello.txt", "mimeType": "text/plain", "buffer": small},
+            {"name": odd_name, "mimeType": "text/plain", "buffer": b"odd"},
+        ]
     )
     page.locator("#uploads .done", has_text="docs/hello.txt: uploaded").wait_for()
+    page.locator("#uploads .done", has_text=f"docs/{odd_name}: uploaded").wait_for()
 
     # Drag and drop: a real drop event carrying a File, on the drop zone.
     page.evaluate(
@@ -266,11 +271,12 @@ def test_objects_page_offers_the_cors_rule_then_uploads_and_downloads(server, wo
     admin = s3_client(server, server.access_key_id, server.secret_access_key)
     assert admin.get_object(Bucket=bucket, Key="docs/hello.txt")["Body"].read() == small
     assert admin.get_object(Bucket=bucket, Key="docs/dropped.bin")["Body"].read() == b"dropped bytes"
+    assert admin.get_object(Bucket=bucket, Key=f"docs/{odd_name}")["Body"].read() == b"odd"
     assert admin.get_object(Bucket=bucket, Key="docs/big.bin")["Body"].read() == big
 
     # The listing (S3 through CORS with a minted read-only credential) shows all three.
     table = page.locator("#objects-table")
-    for name in ["hello.txt", "dropped.bin", "big.bin"]:
+    for name in ["hello.txt", "dropped.bin", "big.bin", odd_name]:
         table.get_by_role("cell", name=name, exact=True).wait_for()
     # The bucket root shows the folder; opening it lists it again.
     page.get_by_role("button", name=f"{bucket}/", exact=True).click()
@@ -284,6 +290,10 @@ def test_objects_page_offers_the_cors_rule_then_uploads_and_downloads(server, wo
     dl.value.save_as(path)
     assert path.read_bytes() == small
     assert dl.value.suggested_filename == "hello.txt"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=f"Download docs/{odd_name}").click()
+    dl.value.save_as(tmp_path / "odd")
+    assert (tmp_path / "odd").read_bytes() == b"odd"
     screenshot(page, "console-objects")
 
     # Delete one.
