@@ -296,6 +296,10 @@ pub async fn start_with_testing(
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .merge(mayfly_api::router(api_state))
+        // The web console (issue 16): static files only, a client of the routes above.
+        .merge(mayfly_console::router(
+            mayfly_console::ConsoleConfig::for_listener(s3_addr, &config.public_s3_hosts),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Listener::Api,
             metrics::track,
