@@ -119,3 +119,31 @@ def test_bad_revocations_are_400_at_their_pointer(server, cf):
             cf.post(path(server), body=body, cast_to=object)
         errors = bad.value.body["errors"]
         assert errors[0]["source"]["pointer"] == pointer, errors
+
+
+def test_mayfly_creds_revoke_by_session_token_and_by_id(server, cf, bucket):
+    import json
+
+    from conftest import run_mayfly
+
+    env = {"CLOUDFLARE_BASE_URL": server.api_url, "CLOUDFLARE_API_TOKEN": server.api_token,
+           "CLOUDFLARE_ACCOUNT_ID": server.account_id}
+    helped = run_mayfly("creds", "revoke", "--help")
+    assert helped.returncode == 0 and "Mayfly extension" in helped.stdout
+    by_token, by_id = mint(cf, server, bucket, 700), mint(cf, server, bucket, 701)
+
+    done = run_mayfly("creds", "revoke", "--json", by_token.session_token, env=env)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["credential_id"] == by_token.to_dict()["credentialId"]
+    assert shown["bucket"] == bucket
+    assert by_token.session_token not in done.stdout + done.stderr
+
+    wanted = by_id.to_dict()["credentialId"]
+    done = run_mayfly("creds", "revoke", wanted, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"revoked:     {wanted}" in done.stdout
+    refused_within_a_second(lambda: s3(server, by_id).list_objects_v2(Bucket=bucket))
+
+    typo = run_mayfly("creds", "revoke", "not-a-credential", env=env)
+    assert typo.returncode != 0 and "credential id" in typo.stderr
