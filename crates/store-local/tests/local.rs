@@ -99,7 +99,8 @@ async fn schema_is_versioned_and_a_newer_schema_is_refused() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 1);
+    // V1, and V2 (credential revocations, issue 15).
+    assert_eq!(version, 2);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .expect("mode");
