@@ -71,7 +71,9 @@ async fn parent_mints_for_itself_exactly_as_the_seed_call() {
         )
         .await;
     let result = answer.ok();
-    assert_eq!(result.as_object().map(|o| o.len()), Some(3), "{result}");
+    // Cloudflare's three members, plus `credentialId` (a Mayfly extension, issue 15).
+    assert_eq!(result.as_object().map(|o| o.len()), Some(4), "{result}");
+    assert!(result["credentialId"].is_string(), "{result}");
     let claims = verify(result, &h.admin);
     assert_eq!(claims.bucket().as_str(), "example-bucket");
     assert_eq!(claims.permission(), Permission::ObjectReadWrite);

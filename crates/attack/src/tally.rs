@@ -47,6 +47,8 @@ pub enum Class {
     InFlight,
     /// 18. tokens and credentials raising themselves through the management API (issue 12).
     ApiEscalation,
+    /// 19. one revoked temporary credential, on every auth path (issue 15).
+    Revoked,
 }
 
 impl Class {
@@ -71,11 +73,12 @@ impl Class {
             Class::Chunked => "16 aws-chunked",
             Class::InFlight => "17 in-flight",
             Class::ApiEscalation => "18 api-escalation",
+            Class::Revoked => "19 revoked",
         }
     }
 
     /// Every class, in order.
-    pub const ALL: [Class; 18] = [
+    pub const ALL: [Class; 19] = [
         Class::Prefix,
         Class::Encoding,
         Class::DotSegments,
@@ -94,6 +97,7 @@ impl Class {
         Class::Chunked,
         Class::InFlight,
         Class::ApiEscalation,
+        Class::Revoked,
     ];
 }
 

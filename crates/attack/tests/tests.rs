@@ -118,6 +118,8 @@ fn run_suite(mut w: World, target: &str) {
     attack::chunked::run(&mut w, &fx);
     attack::inflight::run(&mut w, &fx);
     attack::escalation::run(&mut w, &fx);
+    // issue 15: one revoked temporary credential.
+    attack::revoked::run(&mut w, &fx);
     let connections = w.srv.connections();
     w.srv.stop();
     attack::logs::run(&mut w);

@@ -601,3 +601,139 @@ async fn killing_a_node_mid_upload_leaves_the_other_serving_and_nothing_partial(
     );
     assert!(cluster.nodes[1].stop().unwrap().success());
 }
+
+// ----- revoking one temporary credential (issue 15) ---------------------------------------
+
+/// Polls `c` with GET until it answers 403; returns how long that took, or panics after
+/// `limit`. The refusal must be the explained revocation.
+async fn refused_after(c: &S3, since: Instant, limit: Duration) -> Duration {
+    loop {
+        match c.get_object().bucket("revoke").key("doc").send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = e.into_service_error();
+                assert_eq!(code(&e), "AccessDenied");
+                assert_eq!(
+                    aws_sdk_s3::error::ProvideErrorMetadata::message(&e),
+                    Some(mayfly_core::REVOKED_MESSAGE)
+                );
+                return since.elapsed();
+            }
+        }
+        assert!(
+            since.elapsed() < limit,
+            "node B still accepts a credential revoked on node A after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Kills every cache-invalidation listener of the cluster's database; returns how many.
+async fn kill_listeners(admin: &tokio_postgres::Client, database: &str) -> u64 {
+    let rows = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = $2",
+            &[&database, &"mayfly-invalidations"],
+        )
+        .await
+        .unwrap();
+    rows.len() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_revoked_on_node_a_is_refused_by_node_b_even_without_notifications() {
+    // A TTL shorter than the listener's first reconnect delay (1 s): convergence with the
+    // listener killed can then only come from the TTL.
+    const TTL: Duration = Duration::from_millis(500);
+    let mut cluster = Cluster::start_with(&mayfly_e2e::ClusterOptions {
+        nodes: 2,
+        env: vec![(
+            "MAYFLY_TOKEN_CACHE_TTL_MS".into(),
+            TTL.as_millis().to_string(),
+        )],
+        ..Default::default()
+    })
+    .unwrap();
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    create_bucket(&cluster, &a.api_url, "revoke").await;
+    put(
+        &admin_s3(&cluster, &a.s3_url),
+        "revoke",
+        "doc",
+        ByteStream::from_static(b"doc"),
+    )
+    .await;
+    let admin_a = api(&a.api_url, &cluster.api_token);
+    // Distinct lifetimes: identical claims minted in one second are one and the same credential.
+    let mint = |ttl: u64| {
+        let admin_a = &admin_a;
+        let cluster = &cluster;
+        async move {
+            admin_a
+                .create_temp_credentials(
+                    &account(cluster),
+                    &TempCredentialsRequest::new(
+                        BucketName::parse("revoke").unwrap(),
+                        mayfly_core::AccessKeyId::parse(&cluster.access_key_id).unwrap(),
+                        Permission::ObjectReadOnly,
+                    )
+                    .ttl_seconds(ttl),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let (first, second, sibling) = (mint(900).await, mint(901).await, mint(902).await);
+    let sibling_b = temp_s3(&b.s3_url, &sibling);
+
+    // 1. Notifications working: revoke `first` on A, B refuses it.
+    let first_b = temp_s3(&b.s3_url, &first);
+    assert_eq!(get(&first_b, "revoke", "doc").await.0, b"doc");
+    admin_a
+        .revoke_credential(
+            &account(&cluster),
+            &mayfly_client::RevokeTarget::SessionToken(first.session_token.clone()),
+        )
+        .await
+        .unwrap();
+    let notified = refused_after(&first_b, Instant::now(), Duration::from_secs(1)).await;
+
+    // 2. The listening connections killed: B's cached "not revoked" must still expire.
+    let (admin, connection) = tokio_postgres::connect(
+        &std::env::var("MAYFLY_TEST_PG_URL").unwrap(),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let second_b = temp_s3(&b.s3_url, &second);
+    assert_eq!(get(&second_b, "revoke", "doc").await.0, b"doc");
+    let killed = kill_listeners(&admin, &cluster.database).await;
+    assert_eq!(killed, 2, "one listener per node");
+    admin_a
+        .revoke_credential(
+            &account(&cluster),
+            &mayfly_client::RevokeTarget::Id(second.id.clone()),
+        )
+        .await
+        .unwrap();
+    let since = Instant::now();
+    let by_ttl = refused_after(&second_b, since, Duration::from_secs(1)).await;
+    assert!(
+        by_ttl <= TTL + Duration::from_millis(250),
+        "without notifications B converged after {by_ttl:?}, more than the {TTL:?} TTL"
+    );
+
+    // The sibling from the same parent works on both nodes throughout.
+    assert_eq!(get(&sibling_b, "revoke", "doc").await.0, b"doc");
+    assert_eq!(
+        get(&temp_s3(&a.s3_url, &sibling), "revoke", "doc").await.0,
+        b"doc"
+    );
+    eprintln!(
+        "credential revoked on A refused by B after {notified:?} with LISTEN/NOTIFY, \
+         {by_ttl:?} with the listeners killed (TTL {TTL:?})"
+    );
+    cluster.stop().unwrap();
+}

@@ -23,3 +23,5 @@ pub(crate) mod prefix;
 pub(crate) mod skew;
 pub(crate) mod sources;
 pub(crate) mod tamper;
+// issue 15: one revoked temporary credential on every auth path.
+pub(crate) mod revoked;
