@@ -59,10 +59,12 @@ fn request() -> TempCredentialsRequest {
 #[tokio::test]
 async fn server_errors_are_retried_with_identical_bodies_then_succeed() {
     let seen = Seen::default();
+    let (token, id) = vector_session_token();
+    let answered = token.clone();
     let app = Router::new()
         .route(
             "/client/v4/accounts/{a}/r2/temp-access-credentials",
-            post(|State(s): State<Seen>, body: Bytes| async move {
+            post(move |State(s): State<Seen>, body: Bytes| async move {
                 let n = s.hits.fetch_add(1, Ordering::SeqCst);
                 s.bodies.lock().expect("lock").push(body);
                 if n == 0 {
@@ -71,7 +73,7 @@ async fn server_errors_are_retried_with_identical_bodies_then_succeed() {
                 let ok = serde_json::json!({"success":true,"errors":[],"messages":[],"result":{
                     "accessKeyId":"0123456789abcdef0123456789abcdef",
                     "secretAccessKey":"947cb3c34949b949560bbac48d7cc00251a20b0bd7ea91f6d9f21e526c41f22f",
-                    "sessionToken":"and0L2V5"}});
+                    "sessionToken": answered}});
                 axum::Json(ok).into_response()
             }),
         )
@@ -86,7 +88,11 @@ async fn server_errors_are_retried_with_identical_bodies_then_succeed() {
         creds.access_key_id.as_str(),
         "0123456789abcdef0123456789abcdef"
     );
-    assert_eq!(creds.session_token.expose_secret(), "and0L2V5");
+    assert_eq!(creds.session_token.expose_secret(), token);
+    assert_eq!(
+        creds.id, id,
+        "the id is derived from the token the server sent"
+    );
     assert_eq!(seen.hits.load(Ordering::SeqCst), 2);
     let bodies = seen.bodies.lock().expect("lock");
     assert_eq!(bodies[0], bodies[1]);
@@ -215,4 +221,26 @@ async fn update_token_is_a_put_in_cloudflares_shape_retried_like_every_call() {
             "expires_on": "2030-01-01T00:00:00Z",
         })
     );
+}
+
+/// A real session token, as a server answers (SPEC's test vector): the client derives the
+/// credential id from it, so a truncated stand-in would be refused as undecodable.
+fn vector_session_token() -> (String, mayfly_core::CredentialId) {
+    use mayfly_core::{Claims, S3Action, SecretAccessKey, mint};
+    let secret = SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
+    let claims = Claims::builder(
+        BucketName::parse("my-bucket").expect("bucket"),
+        Permission::ObjectReadOnly,
+        AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("account"),
+        AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect("parent"),
+        "023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com",
+    )
+    .actions(vec![S3Action::GetObject, S3Action::HeadObject])
+    .prefixes(vec!["data/".into()])
+    .issued_at(1_750_000_000)
+    .ttl_secs(900)
+    .build()
+    .expect("claims");
+    let creds = mint(&claims, &secret);
+    (creds.session_token.expose_secret().to_owned(), creds.id)
 }

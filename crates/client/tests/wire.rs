@@ -195,7 +195,7 @@ fn bucket_json() -> Value {
 fn creds_json() -> Value {
     json!({"accessKeyId": PARENT,
            "secretAccessKey": "185c3470580df7f25e8ff38cd591f6966c393160cd4d1c7f1a27e7850054aead",
-           "sessionToken": "and0L2V5"})
+           "sessionToken": vector_session_token().0})
 }
 
 /// A client call, its result reduced to success or the error.
@@ -482,4 +482,26 @@ async fn error_answers_are_retried_and_classified_like_the_sdk() {
         replayed += 1;
     }
     assert!(replayed >= 12, "only {replayed} error scenarios replayed");
+}
+
+/// A real session token, as a server answers (SPEC's test vector): the client derives the
+/// credential id from it, so a truncated stand-in would be refused as undecodable.
+fn vector_session_token() -> (String, mayfly_core::CredentialId) {
+    use mayfly_core::{Claims, S3Action, SecretAccessKey, mint};
+    let secret = SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
+    let claims = Claims::builder(
+        BucketName::parse("my-bucket").expect("bucket"),
+        Permission::ObjectReadOnly,
+        AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("account"),
+        AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect("parent"),
+        "023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com",
+    )
+    .actions(vec![S3Action::GetObject, S3Action::HeadObject])
+    .prefixes(vec!["data/".into()])
+    .issued_at(1_750_000_000)
+    .ttl_secs(900)
+    .build()
+    .expect("claims");
+    let creds = mint(&claims, &secret);
+    (creds.session_token.expose_secret().to_owned(), creds.id)
 }
