@@ -83,8 +83,8 @@ file given by --config, then defaults. SIGTERM or SIGINT drains in-flight reques
     #[command(subcommand)]
     Creds(CredsCommand),
     /// Show an account's audit trail (Mayfly extension).
-    #[command(long_about = crate::audit::LONG_ABOUT, after_help = crate::audit::EXAMPLES)]
-    Audit(crate::audit::AuditArgs),
+    #[command(long_about = AUDIT_LONG_ABOUT, after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
 }
 
 /// `mayfly init`.
@@ -819,3 +819,49 @@ mod tests {
         }
     }
 }
+
+/// `mayfly audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Connection settings.
+    #[command(flatten)]
+    pub target: ApiTarget,
+    /// Only events of this temporary credential (its id, as `creds inspect` shows it).
+    #[arg(long, value_name = "ID")]
+    pub credential: Option<String>,
+    /// Only events of credentials minted from this parent access key id (or about that token).
+    #[arg(long, value_name = "ACCESS_KEY_ID")]
+    pub parent: Option<String>,
+    /// Only events on this bucket.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// Only events at or after this time: RFC 3339 (2026-01-31T12:00:00Z) or an age (90s, 15m,
+    /// 2h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time: RFC 3339 or an age.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only events of this kind: credential.mint, credential.revoke, token.create,
+    /// token.update, token.delete, bucket.create, bucket.delete, bucket.cors,
+    /// bucket.lifecycle or s3.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Most events to print, newest first.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub limit: u64,
+    /// One JSON object per event per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The help texts (the command is a Mayfly extension: Cloudflare has no audit endpoint).
+pub(crate) const AUDIT_LONG_ABOUT: &str = "Show an account's audit trail, newest first: every temporary \
+credential minted, every token and bucket change, and every S3 request made with a temporary \
+credential (its id, operation, bucket, key, status, bytes and request id). A Mayfly extension: \
+Cloudflare's API has no audit endpoint. Needs an account-wide admin token (admin-read-write or \
+admin-read-only); connection settings come from CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN and \
+CLOUDFLARE_ACCOUNT_ID like every remote command.";
+
+/// Examples for `--help`.
+pub(crate) const AUDIT_EXAMPLES: &str = "Examples:\n  mayfly audit --credential 3f1c0d9e8b7a65432100fedcba987654\n  mayfly audit --bucket photos --kind s3 --since 1h\n  mayfly audit --parent 0123456789abcdef0123456789abcdef --json | jq .key";

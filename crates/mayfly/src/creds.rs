@@ -19,39 +19,32 @@ use mayfly_core::{
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::cli::{CredsCommand, CredsFormat, InspectArgs, MintArgs, ParentSecretArgs};
+use crate::cli::{CredsFormat, InspectArgs, MintArgs, ParentSecretArgs};
 use crate::commands::{bucket_name, connect, permission, print_json};
 
 /// The environment variable holding the parent secret when no flag names one.
 pub const ENV_PARENT_SECRET: &str = "MAYFLY_PARENT_SECRET";
 
-/// Runs `mayfly creds ...`; the exit code is 1 when `inspect` finds a token invalid or `check`
-/// finds the operation denied.
-pub async fn run(cmd: CredsCommand) -> anyhow::Result<ExitCode> {
-    match cmd {
-        CredsCommand::Mint(args) => {
-            let now = unix_now()?;
-            let minted = if args.local {
-                mint_local(&args, now)?
-            } else {
-                mint_remote(&args, now).await?
-            };
-            let format = if args.json {
-                CredsFormat::Json
-            } else {
-                args.format
-            };
-            // Printing is the point of this command: its output is a credential.
-            print!("{}", render(&minted, format));
-            Ok(ExitCode::SUCCESS)
-        }
-        CredsCommand::Inspect(args) => inspect(&args, unix_now()?),
-        CredsCommand::Check(args) => crate::creds_check::check(&args, unix_now()?),
-        CredsCommand::Revoke(args) => crate::creds_revoke::revoke(&args).await,
-    }
+/// `mayfly creds mint`: mints locally or through the API and prints the credential.
+pub async fn mint_command(args: &MintArgs) -> anyhow::Result<ExitCode> {
+    let now = unix_now()?;
+    let minted = if args.local {
+        mint_local(args, now)?
+    } else {
+        mint_remote(args, now).await?
+    };
+    let format = if args.json {
+        CredsFormat::Json
+    } else {
+        args.format
+    };
+    // Printing is the point of this command: its output is a credential.
+    print!("{}", render(&minted, format));
+    Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn unix_now() -> anyhow::Result<u64> {
+/// Seconds since the Unix epoch, from the system clock.
+pub fn unix_now() -> anyhow::Result<u64> {
     Ok(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?

@@ -31,7 +31,7 @@ pub mod serve;
 use std::process::ExitCode;
 
 pub use cli::Cli;
-use cli::Command;
+use cli::{Command, CredsCommand};
 
 /// Runs a parsed command line and returns the process exit code (errors are printed to stderr
 /// by `main`).
@@ -59,7 +59,14 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token(cmd) => commands::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Bucket(cmd) => commands::bucket(cmd).await.map(|()| ExitCode::SUCCESS),
-        Command::Creds(cmd) => creds::run(cmd).await,
+        // `creds check` and `creds revoke` live in their own modules, which use creds.rs's
+        // helpers: dispatching here keeps creds.rs from importing them back.
+        Command::Creds(cmd) => match cmd {
+            CredsCommand::Mint(args) => creds::mint_command(&args).await,
+            CredsCommand::Inspect(args) => creds::inspect(&args, creds::unix_now()?),
+            CredsCommand::Check(args) => creds_check::check(&args, creds::unix_now()?),
+            CredsCommand::Revoke(args) => creds_revoke::revoke(&args).await,
+        },
         Command::Audit(args) => audit::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Serve(args) if args.ephemeral => {
             ephemeral::run(args).await.map(|()| ExitCode::SUCCESS)

@@ -153,7 +153,12 @@ impl S3Access for Gate {
             S3Path::Bucket { bucket } => (Some(parse_bucket(bucket)?), None),
             S3Path::Object { bucket, key } => (Some(parse_bucket(bucket)?), Some(key.to_string())),
         };
-        crate::logs::note_target(&identity, bucket.as_ref(), key.as_deref());
+        let audited = matches!(identity.kind, IdentityKind::Temporary { .. });
+        crate::logs::note_target(
+            audited.then(|| identity.account()),
+            bucket.as_ref(),
+            key.as_deref(),
+        );
         let prefix = match op.target() {
             mayfly_core::Target::Prefix => {
                 Some(query_param(cx.uri(), "prefix")?.unwrap_or_default())

@@ -166,15 +166,16 @@ pub(crate) fn note_credential(id: &mayfly_core::CredentialId) {
 }
 
 /// What a request with a verified identity is about, noted by the access gate before it
-/// decides: a temporary credential's request becomes an audit event in its account.
+/// decides: `audit_account` is the account of a temporary credential, whose requests become
+/// audit events there (`None` for long-lived keys, whose requests are not audited).
 pub(crate) fn note_target(
-    identity: &crate::context::Identity,
+    audit_account: Option<&mayfly_core::AccountId>,
     bucket: Option<&BucketName>,
     key: Option<&str>,
 ) {
-    if let crate::context::IdentityKind::Temporary { .. } = identity.kind {
+    if let Some(account) = audit_account {
         with_notes(|n| {
-            n.audit_account = Some(identity.account().clone());
+            n.audit_account = Some(account.clone());
             n.bucket = bucket.map(|b| b.as_str().to_owned());
             n.key = key.map(str::to_owned);
         });
