@@ -226,21 +226,6 @@ async fn update_token_is_a_put_in_cloudflares_shape_retried_like_every_call() {
 /// A real session token, as a server answers (SPEC's test vector): the client derives the
 /// credential id from it, so a truncated stand-in would be refused as undecodable.
 fn vector_session_token() -> (String, mayfly_core::CredentialId) {
-    use mayfly_core::{Claims, S3Action, SecretAccessKey, mint};
-    let secret = SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
-    let claims = Claims::builder(
-        BucketName::parse("my-bucket").expect("bucket"),
-        Permission::ObjectReadOnly,
-        AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("account"),
-        AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect("parent"),
-        "023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com",
-    )
-    .actions(vec![S3Action::GetObject, S3Action::HeadObject])
-    .prefixes(vec!["data/".into()])
-    .issued_at(1_750_000_000)
-    .ttl_secs(900)
-    .build()
-    .expect("claims");
-    let creds = mint(&claims, &secret);
+    let creds = mayfly_core::testing::spec_vector_credentials();
     (creds.session_token.expose_secret().to_owned(), creds.id)
 }

@@ -96,6 +96,29 @@ pub mod testing {
 
     use super::S3Op;
 
+    /// SPEC §2's test-vector credential, minted exactly as the spec describes: for tests that
+    /// need a session token a real server would answer (anything that decodes tokens, such as
+    /// a client deriving the credential id, refuses a stand-in).
+    pub fn spec_vector_credentials() -> super::TemporaryCredentials {
+        use super::*;
+        let parse = "the spec vector's fields are valid";
+        let secret = SecretAccessKey::from_token_value("example-parent-api-token-value-0000000000");
+        let claims = Claims::builder(
+            BucketName::parse("my-bucket").expect(parse),
+            Permission::ObjectReadOnly,
+            AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect(parse),
+            AccessKeyId::parse("0123456789abcdef0123456789abcdef").expect(parse),
+            "023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com",
+        )
+        .actions(vec![S3Action::GetObject, S3Action::HeadObject])
+        .prefixes(vec!["data/".into()])
+        .issued_at(1_750_000_000)
+        .ttl_secs(900)
+        .build()
+        .expect(parse);
+        mint(&claims, &secret)
+    }
+
     /// The permission matrix, written by hand (not derived from the code under test):
     /// (operation, allowed for [object-read-only, object-read-write, admin-read-only,
     /// admin-read-write]) for a whole-bucket temporary credential whose parent is

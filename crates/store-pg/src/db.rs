@@ -149,12 +149,13 @@ pub(crate) async fn begin(
     }
 }
 
-/// Builds the pool for `config`. Connections are opened lazily, `options.pool_size` at most.
-/// A server that stops answering fails calls after the timeouts below instead of hanging them.
-pub(crate) fn pool(
-    mut config: tokio_postgres::Config,
+/// Applies the connect timeout and TLS mode of `options` to `config` (the URL's own settings
+/// where the options say nothing) and returns the TLS connector to connect with: every
+/// connection Mayfly opens, pooled or the invalidation listener's, is set up alike.
+pub(crate) fn apply_options(
+    config: &mut tokio_postgres::Config,
     options: &PgOptions,
-) -> Result<Pool, StoreError> {
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
     let connect_timeout = match (options.connect_timeout, config.get_connect_timeout()) {
         (Some(t), _) => t,
         (None, Some(t)) => *t,
@@ -170,7 +171,20 @@ pub(crate) fn pool(
             config.ssl_mode(SslMode::Require);
         }
     }
-    let tls = connector(options.ssl_mode, options.ssl_root_cert.as_deref())?;
+    connector(options.ssl_mode, options.ssl_root_cert.as_deref())
+}
+
+/// Builds the pool for `config`. Connections are opened lazily, `options.pool_size` at most.
+/// A server that stops answering fails calls after the timeouts below instead of hanging them.
+pub(crate) fn pool(
+    mut config: tokio_postgres::Config,
+    options: &PgOptions,
+) -> Result<Pool, StoreError> {
+    let tls = apply_options(&mut config, options)?;
+    let connect_timeout = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(CONNECT_TIMEOUT);
     let manager = Manager::from_config(
         config,
         tls,

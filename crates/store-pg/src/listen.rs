@@ -13,12 +13,10 @@ use futures_util::StreamExt;
 use mayfly_store::{Invalidation, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio_postgres::AsyncMessage;
-use tokio_postgres::config::SslMode;
 
-use crate::db::{CONNECT_TIMEOUT, PgUrl};
+use crate::db::PgUrl;
 use crate::options::PgOptions;
 use crate::revocations::CHANNEL;
-use crate::tls::{PgSslMode, connector};
 
 /// The `application_name` of the listening connection (visible in `pg_stat_activity`).
 pub const LISTENER_APPLICATION_NAME: &str = "mayfly-invalidations";
@@ -71,22 +69,8 @@ async fn listen_once(
     sink: &InvalidationSink,
 ) -> Result<(), StoreError> {
     let mut config = url.config()?;
-    let timeout = options
-        .connect_timeout
-        .or_else(|| config.get_connect_timeout().copied())
-        .unwrap_or(CONNECT_TIMEOUT);
-    config.connect_timeout(timeout);
     config.application_name(LISTENER_APPLICATION_NAME);
-    match options.ssl_mode {
-        None => {}
-        Some(PgSslMode::Disable) => {
-            config.ssl_mode(SslMode::Disable);
-        }
-        Some(PgSslMode::Require | PgSslMode::VerifyFull) => {
-            config.ssl_mode(SslMode::Require);
-        }
-    }
-    let tls = connector(options.ssl_mode, options.ssl_root_cert.as_deref())?;
+    let tls = crate::db::apply_options(&mut config, options)?;
     let (client, mut connection) = config.connect(tls).await.map_err(StoreError::backend)?;
 
     // The connection future must be polled for the client to work; its messages come here.
