@@ -34,12 +34,23 @@ struct Tally {
     acked: Mutex<BTreeSet<String>>,
 }
 
-async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
+/// PUTs `content(key)` under `{prefix}-{worker}-{i}` until `stop` or until the server is gone,
+/// noting each key in `attempted` before it is sent and handing each acknowledged key and ETag
+/// to `acked`.
+async fn put_until_gone(
+    c: aws_sdk_s3::Client,
+    prefix: &str,
+    worker: usize,
+    stop: Arc<AtomicBool>,
+    content: fn(&str) -> Vec<u8>,
+    attempted: &Mutex<BTreeSet<String>>,
+    mut acked: impl FnMut(String, String),
+) {
     let mut i = 0;
     while !stop.load(Ordering::Relaxed) {
-        let key = format!("put-{worker:02}-{i:05}");
+        let key = format!("{prefix}-{worker:02}-{i:05}");
         i += 1;
-        t.attempted.lock().unwrap().insert(key.clone());
+        attempted.lock().unwrap().insert(key.clone());
         let body = ByteStream::from(content(&key));
         match c
             .put_object()
@@ -49,12 +60,20 @@ async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t
             .send()
             .await
         {
-            Ok(_) => {
-                t.acked.lock().unwrap().insert(key);
+            Ok(out) => {
+                let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
+                acked(key, etag);
             }
             Err(_) => return, // the server is gone
         }
     }
+}
+
+async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
+    put_until_gone(c, "put", worker, stop, content, &t.attempted, |key, _| {
+        t.acked.lock().unwrap().insert(key);
+    })
+    .await;
 }
 
 async fn multipart_loop(
@@ -286,27 +305,18 @@ async fn small_put_loop(
     stop: Arc<AtomicBool>,
     t: Arc<SmallTally>,
 ) {
-    let mut i = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let key = format!("small-{worker:02}-{i:05}");
-        i += 1;
-        t.attempted.lock().unwrap().insert(key.clone());
-        let body = ByteStream::from(small_content(&key));
-        match c
-            .put_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .body(body)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
-                t.acked.lock().unwrap().insert(key, etag);
-            }
-            Err(_) => return, // the server is gone
-        }
-    }
+    put_until_gone(
+        c,
+        "small",
+        worker,
+        stop,
+        small_content,
+        &t.attempted,
+        |key, etag| {
+            t.acked.lock().unwrap().insert(key, etag);
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
