@@ -75,6 +75,9 @@ impl Drop for Inner {
     }
 }
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
@@ -84,6 +87,9 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     )
     .map_err(backend)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    // Room for every statement this crate prepares (about 35, plus the transaction verbs), so
+    // the hot ones are never evicted and parsed again (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(backend)?;
     // FULL: a commit that returned is on disk, so garbage handed to the caller can be deleted
@@ -124,7 +130,7 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) {
     };
     let mut finished: Vec<Finish> = Vec::with_capacity(group.len());
     for job in group {
-        if let Err(err) = tx.execute_batch("SAVEPOINT job") {
+        if let Err(err) = cached(&tx, "SAVEPOINT job") {
             fail_unrun(job, &err.to_string());
             continue;
         }
@@ -132,9 +138,9 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) {
         let ran = catch_unwind(AssertUnwindSafe(|| job(Ok(&tx))));
         let ok = matches!(ran, Ok((true, _)));
         let closed = if ok {
-            tx.execute_batch("RELEASE job")
+            cached(&tx, "RELEASE job")
         } else {
-            tx.execute_batch("ROLLBACK TO job; RELEASE job")
+            cached(&tx, "ROLLBACK TO job").and_then(|()| cached(&tx, "RELEASE job"))
         };
         if let Ok((_, finish)) = ran {
             finished.push(finish);
@@ -174,7 +180,7 @@ impl Inner {
     /// Runs `f` in one read transaction on a free reader connection, on this thread.
     fn read<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let home = home_slot();
         for i in 0..self.readers.len() {
@@ -195,16 +201,36 @@ impl Inner {
     }
 }
 
+/// Runs `f` between `BEGIN` and `COMMIT` (or `ROLLBACK` when it fails or panics), all three
+/// from the connection's statement cache: `Transaction` would parse them again on every
+/// read, which cost a point read more than its own query did.
 fn read_in<T>(
     conn: &mut Connection,
-    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Deferred)
-        .map_err(backend)?;
-    let value = f(&tx)?;
-    tx.commit().map_err(backend)?;
+    /// Rolls back unless the read committed, so a panic in `f` leaves the connection clean.
+    struct Open<'c>(&'c Connection, bool);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                let _ = cached(self.0, "ROLLBACK");
+            }
+        }
+    }
+    cached(conn, "BEGIN DEFERRED")?;
+    let mut open = Open(conn, false);
+    let value = f(open.0)?;
+    cached(open.0, "COMMIT")?;
+    open.1 = true;
     Ok(value)
+}
+
+/// Executes one parameterless statement through the connection's statement cache.
+fn cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(drop)
+        .map_err(backend)
 }
 
 impl Db {
@@ -231,7 +257,7 @@ impl Db {
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || inner.read(f))
@@ -243,7 +269,7 @@ impl Db {
     /// thread (see the module docs for why no hand-off).
     pub(crate) fn read_now<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.inner.read(f)
     }

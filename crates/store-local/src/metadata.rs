@@ -60,7 +60,7 @@ impl MetadataStore for LocalMetadata {
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        self.db.read(|tx| accounts::list_accounts(tx)).await
+        self.db.read(accounts::list_accounts).await
     }
 
     async fn create_first_account(
