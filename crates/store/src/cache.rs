@@ -1,5 +1,6 @@
 //! [`CachedMetadata`]: a [`MetadataStore`] that keeps token records and credential revocation
-//! states in memory, so a hot S3 request does no store round trip for them.
+//! states in memory, so a hot S3 request does no store round trip for them, and maps API
+//! bearer secrets to token ids, so a hot API request does none either.
 //!
 //! Exactness, in three layers:
 //!
@@ -13,7 +14,10 @@
 //!
 //! A load that raced an invalidation is not stored: every invalidation bumps a generation
 //! counter, and a value read from the store is cached only if the counter did not move while
-//! it was read. Both maps are capped ([`CacheConfig::capacity`] entries each; when full,
+//! it was read. The bearer map holds only positive answers, keyed by SHA-256 of the secret, and
+//! only ever names a token id: the record itself comes through the exactly invalidated token
+//! map and must carry the same secret (compared in constant time), so a deleted or changed
+//! token is never served from it. The maps are capped ([`CacheConfig::capacity`] entries each; when full,
 //! expired entries go first, then arbitrary ones), so unknown access keys sent by anyone
 //! cannot grow memory. Errors other than "not found" are never cached.
 
@@ -25,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Entity, StoreError};
 use crate::ids::{BlobId, BucketId, UploadId};
@@ -134,6 +139,8 @@ struct Inner {
     generation: AtomicU64,
     tokens: Map<AccessKeyId, TokenOutcome>,
     revoked: Map<(AccountId, CredentialId), bool>,
+    /// SHA-256 of an API bearer secret → the token it belongs to (found answers only).
+    bearers: Map<[u8; 32], AccessKeyId>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -165,6 +172,7 @@ impl CachedMetadata {
                 generation: AtomicU64::new(0),
                 tokens: Map::new(),
                 revoked: Map::new(),
+                bearers: Map::new(),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
             }),
@@ -189,6 +197,7 @@ impl CachedMetadata {
             Invalidation::All => {
                 self.inner.tokens.clear();
                 self.inner.revoked.clear();
+                self.inner.bearers.clear();
             }
         }
     }
@@ -356,7 +365,28 @@ impl MetadataStore for CachedMetadata {
         &self,
         secret: &SecretAccessKey,
     ) -> Result<TokenRecord, StoreError> {
-        self.inner.store.get_token_by_secret(secret).await
+        let i = &self.inner;
+        if !self.enabled() {
+            return i.store.get_token_by_secret(secret).await;
+        }
+        let digest: [u8; 32] = Sha256::digest(secret.expose_secret().as_bytes()).into();
+        if let Some(id) = i.bearers.get(&digest, i.config.ttl) {
+            // The record comes through the exactly invalidated token map; it must still be
+            // the token this secret belongs to.
+            match self.get_token(&id).await {
+                Ok(record) if record.secret.ct_eq(secret) => return Ok(record),
+                Ok(_) | Err(StoreError::NotFound(Entity::Token)) => i.bearers.remove(&digest),
+                Err(e) => return Err(e),
+            }
+        }
+        let generation = i.generation.load(Ordering::SeqCst);
+        let record = i.store.get_token_by_secret(secret).await?;
+        i.bearers.put(digest, record.id.clone(), &i.config);
+        if i.generation.load(Ordering::SeqCst) == generation {
+            i.tokens
+                .put(record.id.clone(), Some(record.clone()), &i.config);
+        }
+        Ok(record)
     }
 
     async fn list_tokens(&self, account: &AccountId) -> Result<Vec<TokenRecord>, StoreError> {

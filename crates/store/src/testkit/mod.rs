@@ -96,6 +96,7 @@ macro_rules! conformance_tests {
             revocations_list_newest_first_in_pages,
             revocations_purge_only_expired,
             token_cache_is_exact_locally_and_bounded_by_ttl,
+            bearer_cache_follows_token_changes,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -224,3 +224,96 @@ pub async fn token_cache_is_exact_locally_and_bounded_by_ttl(s: &Subject) {
     let (tokens, revoked) = cache.sizes();
     assert!(tokens <= 8 && revoked <= 8, "{tokens} {revoked}");
 }
+
+/// The cache's bearer-secret map over this store: a hit serves the token's current record
+/// (this node's revoke is seen at once), a wrong secret is refused, a token deleted through
+/// the cache or behind it (then invalidated, as a notification would) is gone at once, and a
+/// secret that no longer matches its token's record is never served from the map.
+pub async fn bearer_cache_follows_token_changes(s: &Subject) {
+    use mayfly_core::SecretAccessKey;
+    // Long TTL: nothing below may pass only because an entry expired.
+    let cache = CachedMetadata::new(
+        Arc::clone(&s.meta),
+        CacheConfig {
+            ttl: Duration::from_secs(600),
+            capacity: 8,
+        },
+    );
+    let a = new_account(s, 1).await;
+    let t1 = token_record(&a, 1, "value-1");
+    let secret1 = SecretAccessKey::from_token_value("value-1");
+    ok(cache.create_token(t1.clone()).await, "create via cache");
+    assert_eq!(
+        ok(cache.get_token_by_secret(&secret1).await, "first").id,
+        t1.id
+    );
+    let (hits, misses) = cache.stats();
+    assert_eq!(
+        ok(cache.get_token_by_secret(&secret1).await, "again").id,
+        t1.id
+    );
+    assert_eq!(cache.stats(), (hits + 1, misses), "served from the maps");
+
+    assert_err(
+        cache
+            .get_token_by_secret(&SecretAccessKey::from_token_value("value-2"))
+            .await,
+        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+        "wrong secret",
+    );
+
+    ok(cache.revoke_token(&a, &t1.id).await, "revoke via cache");
+    assert_eq!(
+        ok(cache.get_token_by_secret(&secret1).await, "revoked").status,
+        TokenStatus::Revoked
+    );
+    ok(cache.delete_token(&a, &t1.id).await, "delete via cache");
+    assert_err(
+        cache.get_token_by_secret(&secret1).await,
+        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+        "deleted via cache",
+    );
+
+    // Deleted on another node, whose notification arrives.
+    let t3 = token_record(&a, 3, "value-3");
+    let secret3 = SecretAccessKey::from_token_value("value-3");
+    ok(cache.create_token(t3.clone()).await, "create 3");
+    assert_eq!(ok(cache.get_token_by_secret(&secret3).await, "3").id, t3.id);
+    ok(
+        s.meta.delete_token(&a, &t3.id).await,
+        "delete behind the cache",
+    );
+    cache.invalidate(&Invalidation::Token(t3.id.clone()));
+    assert_err(
+        cache.get_token_by_secret(&secret3).await,
+        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+        "deleted behind the cache, then told",
+    );
+
+    // The same id later holding another secret while the map still names it: the old secret
+    // must not reach the new token.
+    let t4 = token_record(&a, 4, "value-4");
+    let secret4 = SecretAccessKey::from_token_value("value-4");
+    ok(cache.create_token(t4.clone()).await, "create 4");
+    assert_eq!(ok(cache.get_token_by_secret(&secret4).await, "4").id, t4.id);
+    ok(
+        s.meta.delete_token(&a, &t4.id).await,
+        "delete 4 behind the cache",
+    );
+    let t4b = token_record(&a, 4, "value-4b");
+    ok(
+        s.meta.create_token(t4b.clone()).await,
+        "id 4 reused behind the cache",
+    );
+    cache.invalidate(&Invalidation::Token(t4b.id.clone()));
+    assert_err(
+        cache.get_token_by_secret(&secret4).await,
+        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+        "old secret, new token under the same id",
+    );
+    let secret4b = SecretAccessKey::from_token_value("value-4b");
+    assert_eq!(
+        ok(cache.get_token_by_secret(&secret4b).await, "4b").id,
+        t4b.id
+    );
+}
