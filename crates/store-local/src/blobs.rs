@@ -23,7 +23,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
-use mayfly_store::{BlobId, BlobStore, BlobWritten, ByteStream, Entity, READ_CHUNK, StoreError};
+use mayfly_store::{
+    BlobId, BlobStore, BlobWritten, ByteStream, Entity, READ_CHUNK, StoreError, slice_stream,
+};
 use tokio::task::JoinHandle;
 
 use crate::db::Db;
@@ -89,21 +91,6 @@ fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// One chunk (or none) of an in-memory blob, for the byte `range` of it.
-fn slice_stream(data: Bytes, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
-    let size = data.len() as u64;
-    let range = range.unwrap_or(0..size);
-    if range.start > range.end || range.end > size {
-        return Err(StoreError::InvalidRange);
-    }
-    let (start, end) = (
-        usize::try_from(range.start).map_err(|_| StoreError::InvalidRange)?,
-        usize::try_from(range.end).map_err(|_| StoreError::InvalidRange)?,
-    );
-    let chunk = (start < end).then(|| Ok(data.slice(start..end)));
-    Ok(Box::pin(stream::iter(chunk)))
 }
 
 /// The temp file of one write, shared by the write future and its blocking tasks.

@@ -6,18 +6,21 @@
 use std::path::Path;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 use mayfly_store::{
-    AccountRecord, BlobId, BucketConfigKind, BucketId, BucketPage, BucketRecord, CompleteOutcome,
-    CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery, ListUploadsQuery,
-    MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord, StoreError, TokenRecord,
-    TokenStatus, TokenUpdate, UploadId, UploadListing, UploadRecord, WriteCondition,
+    AccountRecord, BlobId, BlobRef, BucketConfigKind, BucketId, BucketPage, BucketRecord,
+    CompleteOutcome, CompleteUpload, ListBucketsQuery, ListObjectsQuery, ListPartsQuery,
+    ListUploadsQuery, MetadataStore, ObjectListing, ObjectRecord, PartListing, PartRecord,
+    StoreError, TokenRecord, TokenStatus, TokenUpdate, UploadId, UploadListing, UploadRecord,
+    WriteCondition,
 };
 use mayfly_store::{ListRevocationsQuery, RevocationRecord};
 use rusqlite::{Connection, params};
 
 use crate::codec::to_sql_int;
 use crate::db::{Db, backend};
+use crate::inline::{self, INLINE_MAX};
 use crate::{accounts, buckets, multipart, objects, revocations};
 
 /// SQLite-backed metadata. Cheap to clone (shares the connections).
@@ -198,6 +201,23 @@ impl MetadataStore for LocalMetadata {
 
     async fn get_object(&self, bucket: &BucketId, key: &str) -> Result<ObjectRecord, StoreError> {
         self.db.read_now(|tx| objects::get_object(tx, bucket, key))
+    }
+
+    async fn get_object_and_body(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+    ) -> Result<(ObjectRecord, Option<Bytes>), StoreError> {
+        // A small single-blob object's bytes may be a row of this same database (inline
+        // blobs): read them in the record's transaction rather than in a second one.
+        self.db.read_now(|tx| {
+            let object = objects::get_object(tx, bucket, key)?;
+            let body = match &object.blob {
+                BlobRef::Single(id) if object.size <= INLINE_MAX as u64 => inline::get(tx, id)?,
+                BlobRef::Single(_) | BlobRef::Parts(_) => None,
+            };
+            Ok((object, body))
+        })
     }
 
     async fn put_object(

@@ -79,6 +79,25 @@ async fn reopen_keeps_metadata_and_blobs() {
     );
 }
 
+/// Bodies of at most one read chunk are rows of the metadata database, so a GET's record and
+/// bytes come back from one read; larger bodies are files and come from the blob store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_bodies_come_back_with_their_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(dir.path()).expect("open");
+    let with_body = mayfly_store::testkit::object_and_body(&subject(&store)).await;
+    let expected: Vec<bool> = mayfly_store::testkit::OBJECT_AND_BODY_SIZES
+        .iter()
+        .map(|&size| size <= mayfly_store::READ_CHUNK)
+        .collect();
+    assert_eq!(
+        with_body,
+        expected,
+        "sizes {:?}",
+        mayfly_store::testkit::OBJECT_AND_BODY_SIZES
+    );
+}
+
 #[tokio::test]
 async fn a_second_open_of_a_live_data_dir_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -105,6 +105,23 @@ pub async fn read_object(
     Ok(Box::pin(first.chain(rest)))
 }
 
+/// A [`ByteStream`] of the half-open `range` of in-memory bytes (all of them for `None`), as
+/// one chunk: how a store serves a blob it keeps in memory or in its database.
+/// [`StoreError::InvalidRange`] if the range does not fit.
+pub fn slice_stream(data: Bytes, range: Option<Range<u64>>) -> Result<ByteStream, StoreError> {
+    let size = data.len() as u64;
+    let range = range.unwrap_or(0..size);
+    if range.start > range.end || range.end > size {
+        return Err(StoreError::InvalidRange);
+    }
+    let (start, end) = (
+        usize::try_from(range.start).map_err(|_| StoreError::InvalidRange)?,
+        usize::try_from(range.end).map_err(|_| StoreError::InvalidRange)?,
+    );
+    let chunk = (start < end).then(|| Ok(data.slice(start..end)));
+    Ok(Box::pin(stream::iter(chunk)))
+}
+
 /// A [`ByteStream`] over in-memory bytes, split into chunks of `chunk` bytes (tests, small bodies).
 pub fn bytes_stream(data: impl Into<Bytes>, chunk: usize) -> ByteStream {
     let data: Bytes = data.into();

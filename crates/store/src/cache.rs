@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 use sha2::{Digest, Sha256};
 
@@ -443,6 +444,14 @@ impl MetadataStore for CachedMetadata {
 
     async fn get_object(&self, bucket: &BucketId, key: &str) -> Result<ObjectRecord, StoreError> {
         self.inner.store.get_object(bucket, key).await
+    }
+
+    async fn get_object_and_body(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+    ) -> Result<(ObjectRecord, Option<Bytes>), StoreError> {
+        self.inner.store.get_object_and_body(bucket, key).await
     }
 
     async fn put_object(

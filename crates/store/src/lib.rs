@@ -52,6 +52,7 @@ pub use audit::{
 };
 pub use blob::{
     BlobStore, BlobWritten, ByteStream, READ_CHUNK, bytes_stream, collect_stream, read_object,
+    slice_stream,
 };
 pub use cache::{CacheConfig, CachedMetadata};
 pub use clock::Clock;

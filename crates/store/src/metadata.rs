@@ -9,6 +9,7 @@
 //! [`crate::gc::collect_orphans`] removes.
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use mayfly_core::{AccessKeyId, AccountId, CredentialId, SecretAccessKey};
 
 use crate::error::StoreError;
@@ -134,6 +135,17 @@ pub trait MetadataStore: Send + Sync {
 
     /// The object's record.
     async fn get_object(&self, bucket: &BucketId, key: &str) -> Result<ObjectRecord, StoreError>;
+
+    /// [`get_object`](Self::get_object), plus the object's bytes when this store keeps them
+    /// itself (the embedded store's inline small blobs), read in the same look-up: a small GET
+    /// then costs one read instead of two. `None`: read the blob store as usual.
+    async fn get_object_and_body(
+        &self,
+        bucket: &BucketId,
+        key: &str,
+    ) -> Result<(ObjectRecord, Option<Bytes>), StoreError> {
+        Ok((self.get_object(bucket, key).await?, None))
+    }
 
     /// Atomically replaces the object `(object.bucket, object.key)` if `condition` holds;
     /// returns the previous version's blob ids (garbage). `NotFound(Bucket)` if the bucket is

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use mayfly_store::ObjectRecord;
 use s3s::dto::{self, ETagCondition, Timestamp};
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -226,16 +227,23 @@ macro_rules! output_of {
     }};
 }
 
-/// Looks the object up, applies the conditionals and resolves the range.
+/// Looks the object up (with its bytes, when `body` and the store keeps them with the
+/// record), applies the conditionals and resolves the range.
 async fn resolve(
     state: &S3State,
     id: &Identity,
     bucket: &str,
     key: &str,
     ask: &Ask,
-) -> S3Result<(ObjectRecord, Option<Range<u64>>)> {
+    body: bool,
+) -> S3Result<((ObjectRecord, Option<Bytes>), Option<Range<u64>>)> {
     let bucket = bucket_id(id, bucket)?;
-    let obj = state.meta.get_object(&bucket, key).await.map_err(store)?;
+    let (obj, bytes) = if body {
+        state.meta.get_object_and_body(&bucket, key).await
+    } else {
+        state.meta.get_object(&bucket, key).await.map(|o| (o, None))
+    }
+    .map_err(store)?;
     check_conditions(
         &obj,
         &Conditions {
@@ -246,7 +254,7 @@ async fn resolve(
         },
     )?;
     let range = resolve_range(&obj, ask.range.as_ref(), ask.part_number)?;
-    Ok((obj, range))
+    Ok(((obj, bytes), range))
 }
 
 /// The shared response fields: stored headers unless a `response-*` override replaces them,
@@ -303,7 +311,7 @@ pub(super) async fn head_object(
     let id = caller(&req)?;
     let i = req.input;
     let ask = ask_of!(i);
-    let (obj, range) = resolve(state, &id, &i.bucket, &i.key, &ask).await?;
+    let ((obj, _), range) = resolve(state, &id, &i.bucket, &i.key, &ask, false).await?;
     let head = head_of(obj, range.as_ref(), ask);
     Ok(S3Response::new(output_of!(dto::HeadObjectOutput, head)))
 }
@@ -315,10 +323,12 @@ pub(super) async fn get_object(
     let id = caller(&req)?;
     let i = req.input;
     let ask = ask_of!(i);
-    let (obj, range) = resolve(state, &id, &i.bucket, &i.key, &ask).await?;
-    let stream = mayfly_store::read_object(state.blobs.clone(), &obj.blob, range.clone())
-        .await
-        .map_err(store)?;
+    let ((obj, body), range) = resolve(state, &id, &i.bucket, &i.key, &ask, true).await?;
+    let stream = match body {
+        Some(bytes) => mayfly_store::slice_stream(bytes, range.clone()),
+        None => mayfly_store::read_object(state.blobs.clone(), &obj.blob, range.clone()).await,
+    }
+    .map_err(store)?;
     let body = s3s::dto::StreamingBlob::wrap(SyncStream::new(stream));
     let head = head_of(obj, range.as_ref(), ask);
     Ok(S3Response::new(output_of!(

@@ -89,6 +89,7 @@ macro_rules! conformance_tests {
             blob_failed_write_leaves_nothing,
             blob_list_respects_cutoff,
             read_object_spans_parts,
+            object_and_body_agree_with_separate_reads,
             gc_deletes_only_orphans,
             lifecycle_sweep_applies_rules_once,
             // credential revocations and the token cache (issue 15)
