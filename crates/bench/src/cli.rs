@@ -20,6 +20,10 @@ Examples:
   # Two Mayfly builds side by side (both started here, both get every scenario):
   mayfly-bench --mayfly-bin target/release/mayfly --mayfly old=/tmp/mayfly-old
 
+  # Where a Mayfly 4 KiB GET and a Garage one spend their CPU (needs perf):
+  mayfly-bench --scenarios small --steps small/get/4KiB/c16/raw --client raw --perf prof
+  scripts/perf-breakdown prof
+
   # A few seconds end to end, tiny sizes (what the test suite runs):
   mayfly-bench --smoke --out /tmp/bench-smoke";
 
@@ -98,6 +102,15 @@ pub(crate) struct Cli {
     /// Directory for the started servers' data and the raw-disk files [default: system temp].
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
+    /// Profile every timed step on each endpoint whose process is known (`perf record`, one
+    /// file per step, endpoint and round, in this directory); `scripts/perf-breakdown DIR`
+    /// tabulates them. Sampling slows the servers a little: take numbers from a run without it.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) perf: Option<PathBuf>,
+    /// Run only the steps whose id contains one of these (comma-separated), e.g.
+    /// `get-1KiB,small/get/4KiB/c16`; the scenarios still decide what is seeded.
+    #[arg(long, value_delimiter = ',', value_name = "TEXT")]
+    pub(crate) steps: Vec<String>,
     // --- audit on/off step (crates/bench/src/audit.rs, issue 15) ---
     /// Run only the audit cost step: 4 KiB GETs with temporary credentials against two
     /// Mayfly servers, `--audit off` and `--audit on`, interleaved; prints the on/off ratio.

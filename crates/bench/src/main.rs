@@ -16,6 +16,7 @@ mod garage;
 mod goals;
 mod load;
 mod output;
+mod perf;
 mod report;
 mod sigv4;
 mod steps;
@@ -155,7 +156,14 @@ async fn run(cli: Cli) -> Result<()> {
     }
     spinner.finish_and_clear();
 
-    let steps = steps::plan_steps(&plan);
+    let mut steps = steps::plan_steps(&plan);
+    if !cli.steps.is_empty() {
+        steps.retain(|s| cli.steps.iter().any(|f| s.id.contains(f.as_str())));
+        anyhow::ensure!(!steps.is_empty(), "--steps {:?} matches no step", cli.steps);
+    }
+    if let Some(dir) = &cli.perf {
+        perf::check(dir)?;
+    }
     let participants = |s: &Step| -> Vec<Option<usize>> {
         match s.who {
             Who::Local => vec![None],
@@ -208,7 +216,17 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 let srv0 = pid.and_then(|p| endpoint::cpu_secs(&p.to_string()));
                 let cli0 = endpoint::cpu_secs("self").unwrap_or(0.0);
+                let recording = match (&cli.perf, pid) {
+                    (Some(dir), Some(pid)) => Some(perf::Recording::start(
+                        pid,
+                        &perf::file_for(dir, &step.id, &name, round + 1),
+                    )?),
+                    _ => None,
+                };
                 let sample = steps::exec(step, &plan, &mut local, t).await?;
+                if let Some(r) = recording {
+                    r.stop()?;
+                }
                 let cli1 = endpoint::cpu_secs("self").unwrap_or(0.0);
                 let srv1 = pid.and_then(|p| endpoint::cpu_secs(&p.to_string()));
                 let rss = pid.and_then(endpoint::peak_rss_kib);
