@@ -63,6 +63,8 @@ missing_system_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   # Debian's Chromium for tests/browser: Playwright drives it; no test tool downloads a browser.
   command -v chromium >/dev/null || missing+=(chromium)
+  # perf for mayfly-bench --perf and scripts/perf-breakdown (crates/bench's profile test).
+  command -v perf >/dev/null || missing+=(linux-perf)
   echo "${missing[*]}"
 }
 

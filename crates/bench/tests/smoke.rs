@@ -170,3 +170,81 @@ fn smoke_run_writes_well_formed_outputs_with_nonzero_measurements() {
         "table printed:\n{stdout}"
     );
 }
+
+/// `--steps` keeps only the named steps, and `--perf` leaves one profile per step and endpoint
+/// that `scripts/perf-breakdown` turns into a component table with the server CPU per
+/// operation. Needs `perf` (linux-perf, installed by .ci/run) and python3.
+#[test]
+fn steps_filter_and_perf_profiles_break_down_by_component() {
+    let bin = mayfly_bin();
+    assert!(bin.exists(), "{} not found", bin.display());
+    let out = tempfile::tempdir().unwrap();
+    let prof = out.path().join("prof");
+    let run = Command::new(env!("CARGO_BIN_EXE_mayfly-bench"))
+        .args(["--smoke", "--scenarios", "baseline,auth", "--client", "raw"])
+        .args(["--steps", "healthz,get-1KiB/long-lived", "--no-garage"])
+        // Long enough for hundreds of samples per step even on a busy machine.
+        .args(["--step-secs", "1"])
+        .arg("--perf")
+        .arg(&prof)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--mayfly-bin")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.status,
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results = out.path().join("results.json");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    let mut steps: Vec<&str> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["step"].as_str().unwrap())
+        .collect();
+    steps.sort_unstable();
+    assert_eq!(
+        steps,
+        ["auth/get-1KiB/long-lived/raw", "baseline/healthz"],
+        "--steps kept other steps"
+    );
+    for file in [
+        "baseline_healthz@mayfly.r1.perf.data",
+        "auth_get-1KiB_long-lived_raw@mayfly.r1.perf.data",
+    ] {
+        let len = std::fs::metadata(prof.join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .len();
+        assert!(len > 0, "{file} is empty");
+    }
+
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/perf-breakdown");
+    let table = Command::new(script)
+        .arg(&prof)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.status.success(),
+        "perf-breakdown failed:\n{text}\n{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    for want in [
+        "### auth/get-1KiB/long-lived/raw",
+        "### baseline/healthz",
+        "| kernel (TCP, syscalls, scheduler) |",
+        "| Mayfly's own crates |",
+        "µs/op |",
+    ] {
+        assert!(text.contains(want), "no {want:?} in:\n{text}");
+    }
+}
