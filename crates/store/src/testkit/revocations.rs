@@ -225,6 +225,15 @@ pub async fn token_cache_is_exact_locally_and_bounded_by_ttl(s: &Subject) {
     assert!(tokens <= 8 && revoked <= 8, "{tokens} {revoked}");
 }
 
+/// `secret` names no token through `cache`.
+async fn no_token(cache: &CachedMetadata, secret: &mayfly_core::SecretAccessKey, why: &str) {
+    assert_err(
+        cache.get_token_by_secret(secret).await,
+        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+        why,
+    );
+}
+
 /// The cache's bearer-secret map over this store: a hit serves the token's current record
 /// (this node's revoke is seen at once), a wrong secret is refused, a token deleted through
 /// the cache or behind it (then invalidated, as a notification would) is gone at once, and a
@@ -254,13 +263,12 @@ pub async fn bearer_cache_follows_token_changes(s: &Subject) {
     );
     assert_eq!(cache.stats(), (hits + 1, misses), "served from the maps");
 
-    assert_err(
-        cache
-            .get_token_by_secret(&SecretAccessKey::from_token_value("value-2"))
-            .await,
-        |e| matches!(e, StoreError::NotFound(Entity::Token)),
+    no_token(
+        &cache,
+        &SecretAccessKey::from_token_value("value-2"),
         "wrong secret",
-    );
+    )
+    .await;
 
     ok(cache.revoke_token(&a, &t1.id).await, "revoke via cache");
     assert_eq!(
@@ -268,11 +276,7 @@ pub async fn bearer_cache_follows_token_changes(s: &Subject) {
         TokenStatus::Revoked
     );
     ok(cache.delete_token(&a, &t1.id).await, "delete via cache");
-    assert_err(
-        cache.get_token_by_secret(&secret1).await,
-        |e| matches!(e, StoreError::NotFound(Entity::Token)),
-        "deleted via cache",
-    );
+    no_token(&cache, &secret1, "deleted via cache").await;
 
     // Deleted on another node, whose notification arrives.
     let t3 = token_record(&a, 3, "value-3");
@@ -284,11 +288,7 @@ pub async fn bearer_cache_follows_token_changes(s: &Subject) {
         "delete behind the cache",
     );
     cache.invalidate(&Invalidation::Token(t3.id.clone()));
-    assert_err(
-        cache.get_token_by_secret(&secret3).await,
-        |e| matches!(e, StoreError::NotFound(Entity::Token)),
-        "deleted behind the cache, then told",
-    );
+    no_token(&cache, &secret3, "deleted behind the cache, then told").await;
 
     // The same id later holding another secret while the map still names it: the old secret
     // must not reach the new token.
@@ -306,11 +306,7 @@ pub async fn bearer_cache_follows_token_changes(s: &Subject) {
         "id 4 reused behind the cache",
     );
     cache.invalidate(&Invalidation::Token(t4b.id.clone()));
-    assert_err(
-        cache.get_token_by_secret(&secret4).await,
-        |e| matches!(e, StoreError::NotFound(Entity::Token)),
-        "old secret, new token under the same id",
-    );
+    no_token(&cache, &secret4, "old secret, new token under the same id").await;
     let secret4b = SecretAccessKey::from_token_value("value-4b");
     assert_eq!(
         ok(cache.get_token_by_secret(&secret4b).await, "4b").id,
