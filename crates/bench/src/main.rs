@@ -49,11 +49,51 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    // On Ctrl-C or SIGTERM the run is dropped, and with it every server and peer it started
+    // (`Endpoint`'s drop stops them): an interrupted bench leaves no process behind. The
+    // handlers are installed before the run starts, so a signal during its synchronous set-up
+    // is held until the run next yields instead of killing the bench outright.
+    let outcome = rt.block_on(async {
+        let signals = match Signals::install() {
+            Ok(s) => s,
+            Err(e) => return Err(anyhow::anyhow!("installing signal handlers: {e}")),
+        };
+        tokio::select! {
+            r = run(cli) => r,
+            signal = signals.first() => Err(anyhow::anyhow!(
+                "stopped by {signal}; the servers it started are stopped too"
+            )),
+        }
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mayfly-bench: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, caught from the moment they are installed.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The name of the first signal that arrives.
+    async fn first(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
         }
     }
 }

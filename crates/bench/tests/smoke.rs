@@ -248,3 +248,74 @@ fn steps_filter_and_perf_profiles_break_down_by_component() {
         assert!(text.contains(want), "no {want:?} in:\n{text}");
     }
 }
+
+/// Processes whose command line mentions `needle` (this test's unique work directory).
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(needle)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// SIGTERM to a running bench stops it and every server it started: nothing is left running
+/// from its work directory, and the exit says why.
+#[test]
+fn a_terminated_run_stops_the_servers_it_started() {
+    let bin = mayfly_bin();
+    assert!(bin.exists(), "{} not found", bin.display());
+    let work = tempfile::tempdir().unwrap();
+    let needle = work.path().to_string_lossy().into_owned();
+    let bench = Command::new(env!("CARGO_BIN_EXE_mayfly-bench"))
+        .args(["--smoke", "--scenarios", "baseline", "--steps", "healthz"])
+        .args(["--step-secs", "60", "--no-garage"])
+        .arg("--work-dir")
+        .arg(work.path())
+        .arg("--out")
+        .arg(work.path().join("out"))
+        .arg("--mayfly-bin")
+        .arg(&bin)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The server (`mayfly serve`) runs with its data directory under the work directory.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let serving = || {
+        processes_mentioning(&needle)
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("serve"))
+            })
+            .count()
+    };
+    while serving() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bench did not start a server within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &bench.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = bench.wait_with_output().unwrap();
+    assert!(!out.status.success(), "an interrupted run must not exit 0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stopped by SIGTERM"), "stderr: {stderr}");
+    let left = processes_mentioning(&needle);
+    assert!(left.is_empty(), "left running: {left:?}");
+}
