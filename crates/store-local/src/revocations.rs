@@ -1,32 +1,27 @@
 //! Credential revocations in SQLite (a Mayfly extension; see `mayfly_store::revocation`).
 
 use mayfly_core::{AccessKeyId, AccountId, BucketName, CredentialId};
+use mayfly_store::codec::{REVOCATION_COLUMNS, decode_revocation};
 use mayfly_store::{Entity, ListRevocationsQuery, RevocationRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::accounts::account_exists;
-use crate::codec::{corrupt, from_signed, to_sql_int, usize_to_signed};
+use crate::codec::{to_sql_int, usize_to_signed};
 use crate::db::backend;
-
-const COLUMNS: &str = "credential_id, account, parent, bucket, revoked_on, expires_on";
 
 fn from_row(row: &Row<'_>) -> Result<RevocationRecord, StoreError> {
     let id: String = row.get(0).map_err(backend)?;
     let account: String = row.get(1).map_err(backend)?;
     let parent: Option<String> = row.get(2).map_err(backend)?;
     let bucket: Option<String> = row.get(3).map_err(backend)?;
-    Ok(RevocationRecord {
-        credential_id: CredentialId::parse(&id).ok_or_else(|| corrupt("credential id"))?,
-        account: AccountId::parse(&account).map_err(|_| corrupt("account id"))?,
-        parent: parent
-            .map(|p| AccessKeyId::parse(&p).map_err(|_| corrupt("parent token id")))
-            .transpose()?,
-        bucket: bucket
-            .map(|b| BucketName::parse(&b).map_err(|_| corrupt("bucket name")))
-            .transpose()?,
-        revoked_on: from_signed(row.get(4).map_err(backend)?)?,
-        expires_on: from_signed(row.get(5).map_err(backend)?)?,
-    })
+    Ok(decode_revocation(
+        &id,
+        &account,
+        parent.as_deref(),
+        bucket.as_deref(),
+        row.get(4).map_err(backend)?,
+        row.get(5).map_err(backend)?,
+    )?)
 }
 
 fn get(
@@ -36,7 +31,7 @@ fn get(
 ) -> Result<Option<RevocationRecord>, StoreError> {
     let mut st = conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM revocations WHERE account = ?1 AND credential_id = ?2"
+            "SELECT {REVOCATION_COLUMNS} FROM revocations WHERE account = ?1 AND credential_id = ?2"
         ))
         .map_err(backend)?;
     let mut rows = st.query([account.as_str(), id.as_str()]).map_err(backend)?;
@@ -58,7 +53,7 @@ pub(crate) fn revoke(
     }
     let (revoked_on, expires_on) = (to_sql_int(entry.revoked_on)?, to_sql_int(entry.expires_on)?);
     conn.prepare_cached(&format!(
-        "INSERT INTO revocations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        "INSERT INTO revocations ({REVOCATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))
     .and_then(|mut st| {
         st.execute(params![
@@ -100,7 +95,7 @@ pub(crate) fn list(
     };
     let mut st = conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM revocations WHERE account = ?1 \
+            "SELECT {REVOCATION_COLUMNS} FROM revocations WHERE account = ?1 \
              AND (?2 IS NULL OR revoked_on < ?2 OR (revoked_on = ?2 AND credential_id < ?3)) \
              ORDER BY revoked_on DESC, credential_id DESC LIMIT ?4"
         ))

@@ -3,11 +3,12 @@
 
 use deadpool_postgres::Transaction;
 use mayfly_core::{AccessKeyId, AccountId, BucketName, CredentialId};
+use mayfly_store::codec::{REVOCATION_COLUMNS, decode_revocation};
 use mayfly_store::{Entity, Invalidation, ListRevocationsQuery, RevocationRecord, StoreError};
 use tokio_postgres::Row;
 
 use crate::accounts::account_exists;
-use crate::codec::{corrupt, from_signed, to_db, usize_to_signed};
+use crate::codec::{to_db, usize_to_signed};
 use crate::db::TxResult;
 
 /// The `LISTEN/NOTIFY` channel cache invalidations travel on.
@@ -21,25 +22,19 @@ pub(crate) async fn notify(tx: &Transaction<'_>, what: &Invalidation) -> TxResul
     Ok(())
 }
 
-const COLUMNS: &str = "credential_id, account, parent, bucket, revoked_on, expires_on";
-
 fn from_row(row: &Row) -> TxResult<RevocationRecord> {
     let id: String = row.try_get(0)?;
     let account: String = row.try_get(1)?;
     let parent: Option<String> = row.try_get(2)?;
     let bucket: Option<String> = row.try_get(3)?;
-    Ok(RevocationRecord {
-        credential_id: CredentialId::parse(&id).ok_or_else(|| corrupt("credential id"))?,
-        account: AccountId::parse(&account).map_err(|_| corrupt("account id"))?,
-        parent: parent
-            .map(|p| AccessKeyId::parse(&p).map_err(|_| corrupt("parent token id")))
-            .transpose()?,
-        bucket: bucket
-            .map(|b| BucketName::parse(&b).map_err(|_| corrupt("bucket name")))
-            .transpose()?,
-        revoked_on: from_signed(row.try_get(4)?)?,
-        expires_on: from_signed(row.try_get(5)?)?,
-    })
+    Ok(decode_revocation(
+        &id,
+        &account,
+        parent.as_deref(),
+        bucket.as_deref(),
+        row.try_get(4)?,
+        row.try_get(5)?,
+    )?)
 }
 
 pub(crate) async fn revoke(
@@ -52,7 +47,7 @@ pub(crate) async fn revoke(
     // Concurrent revocations of one credential: the first insert wins, the others read it.
     let st = tx
         .prepare_cached(&format!(
-            "INSERT INTO revocations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO revocations ({REVOCATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (account, credential_id) DO NOTHING"
         ))
         .await?;
@@ -70,7 +65,7 @@ pub(crate) async fn revoke(
     .await?;
     let st = tx
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM revocations WHERE account = $1 AND credential_id = $2"
+            "SELECT {REVOCATION_COLUMNS} FROM revocations WHERE account = $1 AND credential_id = $2"
         ))
         .await?;
     let row = tx
@@ -114,7 +109,7 @@ pub(crate) async fn list(
     };
     let st = tx
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM revocations WHERE account = $1 \
+            "SELECT {REVOCATION_COLUMNS} FROM revocations WHERE account = $1 \
              AND ($2::bigint IS NULL OR (revoked_on, credential_id) < ($2::bigint, $3::text)) \
              ORDER BY revoked_on DESC, credential_id DESC LIMIT $4"
         ))

@@ -153,3 +153,31 @@ mod tests {
         );
     }
 }
+
+/// The revocation columns, in the order [`decode_revocation`] takes them.
+pub const REVOCATION_COLUMNS: &str =
+    "credential_id, account, parent, bucket, revoked_on, expires_on";
+
+/// A revocation row read back (columns as in [`REVOCATION_COLUMNS`]), every value re-validated.
+pub fn decode_revocation(
+    id: &str,
+    account: &str,
+    parent: Option<&str>,
+    bucket: Option<&str>,
+    revoked_on: i64,
+    expires_on: i64,
+) -> Result<crate::RevocationRecord, StoreError> {
+    use mayfly_core::{AccessKeyId, AccountId, BucketName, CredentialId};
+    Ok(crate::RevocationRecord {
+        credential_id: CredentialId::parse(id).ok_or_else(|| corrupt("credential id"))?,
+        account: AccountId::parse(account).map_err(|_| corrupt("account id"))?,
+        parent: parent
+            .map(|p| AccessKeyId::parse(p).map_err(|_| corrupt("parent token id")))
+            .transpose()?,
+        bucket: bucket
+            .map(|b| BucketName::parse(b).map_err(|_| corrupt("bucket name")))
+            .transpose()?,
+        revoked_on: from_signed(revoked_on)?,
+        expires_on: from_signed(expires_on)?,
+    })
+}
