@@ -69,6 +69,20 @@ async fn put_until_gone(
     }
 }
 
+/// `kill -9` on the server mid-load, then stops the writers and waits for them: whatever they
+/// recorded as acknowledged is final from here on.
+async fn crash_and_join(
+    server: &mut Server,
+    stop: &AtomicBool,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+) {
+    server.crash().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
 async fn put_loop(c: aws_sdk_s3::Client, worker: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
     put_until_gone(c, "put", worker, stop, content, &t.attempted, |key, _| {
         t.acked.lock().unwrap().insert(key);
@@ -182,11 +196,7 @@ async fn acknowledged_writes_survive_kill_dash_nine() {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    server.crash().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    crash_and_join(&mut server, &stop, tasks).await;
     let acked = tally.acked.lock().unwrap().clone();
     let attempted = tally.attempted.lock().unwrap().clone();
 
@@ -335,11 +345,7 @@ async fn acknowledged_small_puts_survive_kill_dash_nine() {
     while tally.acked.lock().unwrap().len() < 1500 && started.elapsed() < Duration::from_secs(60) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    server.crash().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    crash_and_join(&mut server, &stop, tasks).await;
     let acked = tally.acked.lock().unwrap().clone();
     let attempted = tally.attempted.lock().unwrap().clone();
     assert!(
