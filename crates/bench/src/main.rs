@@ -257,10 +257,13 @@ async fn run(cli: Cli) -> Result<()> {
                 let srv0 = pid.and_then(|p| endpoint::cpu_secs(&p.to_string()));
                 let cli0 = endpoint::cpu_secs("self").unwrap_or(0.0);
                 let recording = match (&cli.perf, pid) {
-                    (Some(dir), Some(pid)) => Some(perf::Recording::start(
-                        pid,
-                        &perf::file_for(dir, &step.id, &name, round + 1),
-                    )?),
+                    (Some(dir), Some(pid)) => Some(
+                        perf::Recording::start(
+                            pid,
+                            &perf::file_for(dir, &step.id, &name, round + 1),
+                        )
+                        .await?,
+                    ),
                     _ => None,
                 };
                 let sample = steps::exec(step, &plan, &mut local, t).await?;

@@ -44,7 +44,7 @@ pub(crate) fn file_for(dir: &Path, step: &str, endpoint: &str, round: u32) -> Pa
 
 impl Recording {
     /// Starts sampling `pid`'s CPU (user and kernel, every thread) into `file`.
-    pub(crate) fn start(pid: u32, file: &Path) -> Result<Self> {
+    pub(crate) async fn start(pid: u32, file: &Path) -> Result<Self> {
         let child = Command::new("perf")
             .args(["record", "-q", "-e", "cpu-clock", "-F", FREQUENCY, "-p"])
             .arg(pid.to_string())
@@ -57,7 +57,7 @@ impl Recording {
             .context("starting perf record")?;
         // perf needs a moment to attach to every thread: a step that started before it had
         // would be a profile of nothing.
-        std::thread::sleep(std::time::Duration::from_millis(150));
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         Ok(Self { child })
     }
 
