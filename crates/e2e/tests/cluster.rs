@@ -16,7 +16,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use mayfly_client::{CreateBucketRequest, CreateTokenRequest, TempCredentialsRequest};
 use mayfly_core::TemporaryCredentials;
 use mayfly_core::{AccountId, BucketName, Permission};
-use mayfly_e2e::{Cluster, UPSTREAM_BUCKET};
+use mayfly_e2e::{Cluster, Node, UPSTREAM_BUCKET};
 use support::{
     Retries, api, bytes_from, complete, error_code as code, get, put, seed, try_put, upload_part,
 };
@@ -53,6 +53,19 @@ async fn create_bucket(c: &Cluster, api_url: &str, name: &str) {
 }
 
 /// Deterministic bytes for a tag: what was written can be recomputed from the tag alone.
+/// Bucket `revoke` holding the object `doc`, made through `node`: what the revocation tests
+/// read with the credentials they then revoke.
+async fn revoke_fixture(c: &Cluster, node: &Node) {
+    create_bucket(c, &node.api_url, "revoke").await;
+    put(
+        &admin_s3(c, &node.s3_url),
+        "revoke",
+        "doc",
+        ByteStream::from_static(b"doc"),
+    )
+    .await;
+}
+
 fn content(tag: &str, len: usize) -> Vec<u8> {
     bytes_from(seed(tag), len)
 }
@@ -182,14 +195,7 @@ async fn credentials_minted_on_node_a_work_on_node_b_and_through_the_balancer() 
 async fn a_token_revoked_on_node_a_is_refused_by_node_b_within_one_second() {
     let mut cluster = Cluster::start(2).unwrap();
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
-    create_bucket(&cluster, &a.api_url, "revoke").await;
-    put(
-        &admin_s3(&cluster, &a.s3_url),
-        "revoke",
-        "doc",
-        ByteStream::from_static(b"doc"),
-    )
-    .await;
+    revoke_fixture(&cluster, a).await;
     let admin_a = api(&a.api_url, &cluster.api_token);
     let made = admin_a
         .create_token(
@@ -656,14 +662,7 @@ async fn a_credential_revoked_on_node_a_is_refused_by_node_b_even_without_notifi
     })
     .unwrap();
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
-    create_bucket(&cluster, &a.api_url, "revoke").await;
-    put(
-        &admin_s3(&cluster, &a.s3_url),
-        "revoke",
-        "doc",
-        ByteStream::from_static(b"doc"),
-    )
-    .await;
+    revoke_fixture(&cluster, a).await;
     let admin_a = api(&a.api_url, &cluster.api_token);
     // Distinct lifetimes: identical claims minted in one second are one and the same credential.
     let mint = |ttl: u64| {
