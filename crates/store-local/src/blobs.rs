@@ -14,7 +14,7 @@
 //! read back by one point read on the calling thread.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,9 +31,14 @@ use tokio::task::JoinHandle;
 use crate::db::Db;
 use crate::inline::{self, INLINE_MAX};
 
-/// Bytes gathered before each file write. While one buffer is written on a blocking thread
+/// Bytes gathered before each file write. While one batch is written on a blocking thread
 /// the next one is gathered (and hashed by the caller's stream), so disk and CPU overlap.
+/// A batch is the body's own chunks, written with `writev`: no copy into a write buffer.
 const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// Most chunks in one batch (Linux's `IOV_MAX`): a body arriving in tiny chunks is written
+/// in more, smaller batches, never in more than one `writev` per batch.
+const WRITE_CHUNKS: usize = 1024;
 
 /// Bytes read from the file per blocking call. Each read fills a fresh, never-zeroed buffer
 /// that is handed out as [`READ_CHUNK`] slices (no copy); the next read runs while the
@@ -229,7 +234,27 @@ impl Reader {
     }
 }
 
-type WriteInFlight = JoinHandle<Result<(File, Vec<u8>), StoreError>>;
+type WriteInFlight = JoinHandle<Result<(File, Vec<Bytes>), StoreError>>;
+
+/// Writes every byte of `chunks` at the file's position, in as few `writev` calls as the
+/// kernel allows.
+fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| IoSlice::new(c))
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
 
 fn is_shard_name(name: &str) -> bool {
     name.len() == 2
@@ -292,34 +317,37 @@ impl LocalBlobs {
         self.root.join("tmp")
     }
 
-    /// Streams `body` into the temp file, one buffer on disk while the next is gathered.
+    /// Streams `body` into the temp file, one batch on disk while the next is gathered.
     /// Returns the open file (everything written but the returned tail) and the size.
     async fn write_temp(
         guard: &TempGuard,
         mut body: ByteStream,
-    ) -> Result<(File, Vec<u8>, u64), StoreError> {
+    ) -> Result<(File, Vec<Bytes>, u64), StoreError> {
         let temp = Arc::clone(&guard.temp);
         // Created on a blocking thread while the first bytes arrive.
         let mut in_flight: WriteInFlight =
             tokio::task::spawn_blocking(move || Ok((create_temp(&temp)?, Vec::new())));
-        let mut buf: Vec<u8> = Vec::new();
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut batched = 0usize;
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(StoreError::Body)?;
             size += chunk.len() as u64;
-            buf.extend_from_slice(&chunk);
-            if buf.len() >= WRITE_BUFFER {
+            batched += chunk.len();
+            batch.push(chunk);
+            if batched >= WRITE_BUFFER || batch.len() >= WRITE_CHUNKS {
                 let (mut file, spare) = joined((&mut in_flight).await)?;
-                let mut full = std::mem::replace(&mut buf, spare);
+                let mut full = std::mem::replace(&mut batch, spare);
+                batched = 0;
                 in_flight = tokio::task::spawn_blocking(move || {
-                    file.write_all(&full)?;
+                    write_all_chunks(&mut file, &full)?;
                     full.clear();
                     Ok((file, full))
                 });
             }
         }
         let (file, _) = joined(in_flight.await)?;
-        Ok((file, buf, size))
+        Ok((file, batch, size))
     }
 }
 
@@ -400,7 +428,7 @@ impl LocalBlobs {
         let (shard, dest) = (self.shard(&id), self.path(&id));
         // The last bytes, fsync, rename and directory fsync: one blocking call.
         blocking(move || {
-            file.write_all(&tail)?;
+            write_all_chunks(&mut file, &tail)?;
             file.sync_all()?;
             drop(file);
             let path = temp

@@ -75,6 +75,40 @@ pub async fn blob_reads_are_chunked(s: &Subject) {
     assert_eq!(total, data.len());
 }
 
+/// A body comes back byte-exact however it was chunked on the way in: thousands of tiny and
+/// empty chunks (more than a write batch holds, so batches end on a count), chunks that
+/// straddle every batch boundary, and one chunk larger than a batch.
+pub async fn blob_writes_any_chunking(s: &Subject) {
+    let data = Bytes::from(pseudo_random(3 * 1024 * 1024 + 4_097, 3));
+    // 0, 1, .., 96 bytes, repeating, over the first 300 kB (about 6,000 chunks, some empty),
+    // then the rest in one chunk.
+    let mut tiny = Vec::new();
+    let (mut at, mut n) = (0usize, 0usize);
+    while at < 300_000 {
+        let len = n % 97;
+        tiny.push(data.slice(at..at + len));
+        (at, n) = (at + len, n + 1);
+    }
+    tiny.push(data.slice(at..));
+    let straddling = data
+        .chunks(1024 * 1024 + 1)
+        .map(|c| data.slice_ref(c))
+        .collect();
+    for (what, chunks) in [
+        ("tiny", tiny),
+        ("1 MiB + 1", straddling),
+        ("one chunk", vec![data.clone()]),
+    ] {
+        let body: ByteStream = Box::pin(stream::iter(chunks.into_iter().map(Ok::<_, io::Error>)));
+        let written = ok(s.blobs.write(body).await, "write chunked body");
+        assert_eq!(written.size, data.len() as u64, "{what}: size");
+        assert!(
+            read_all(s, &written.id, None).await == data,
+            "{what}: bytes differ"
+        );
+    }
+}
+
 /// Deleting is idempotent; reading or sizing a deleted blob is NotFound(Blob).
 pub async fn blob_delete_is_idempotent(s: &Subject) {
     let id = put_blob(s, b"bytes").await;

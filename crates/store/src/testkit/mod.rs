@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             uploads_list_orders_and_pages,
             blob_round_trip_and_ranges,
             blob_reads_are_chunked,
+            blob_writes_any_chunking,
             blob_delete_is_idempotent,
             blob_failed_write_leaves_nothing,
             blob_list_respects_cutoff,
