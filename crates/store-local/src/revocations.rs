@@ -14,14 +14,14 @@ fn from_row(row: &Row<'_>) -> Result<RevocationRecord, StoreError> {
     let account: String = row.get(1).map_err(backend)?;
     let parent: Option<String> = row.get(2).map_err(backend)?;
     let bucket: Option<String> = row.get(3).map_err(backend)?;
-    Ok(decode_revocation(
+    decode_revocation(
         &id,
         &account,
         parent.as_deref(),
         bucket.as_deref(),
         row.get(4).map_err(backend)?,
         row.get(5).map_err(backend)?,
-    )?)
+    )
 }
 
 fn get(

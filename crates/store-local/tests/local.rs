@@ -292,7 +292,10 @@ fn pragma_rows(conn: &rusqlite::Connection, sql: &str, arg: &str) -> Vec<String>
                 rusqlite::types::ValueRef::Null => "NULL".to_owned(),
                 rusqlite::types::ValueRef::Integer(v) => v.to_string(),
                 rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                other => format!("{other:?}"),
+                other @ (rusqlite::types::ValueRef::Real(_)
+                | rusqlite::types::ValueRef::Blob(_)) => {
+                    format!("{other:?}")
+                }
             });
         }
         Ok(cells.join("|"))

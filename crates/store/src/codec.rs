@@ -127,33 +127,6 @@ pub fn headers_params(h: &HttpHeaders) -> [Option<&str>; 6] {
     ]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checksums_round_trip_by_name() {
-        let mut sums = Checksums::new();
-        sums.insert(ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=".to_owned());
-        sums.insert(ChecksumAlgorithm::Sha256, "x-2".to_owned());
-        let json = encode_checksums(&sums).unwrap_or_default();
-        assert!(json.contains("CRC64NVME"));
-        assert_eq!(decode_checksums(&json).ok(), Some(sums));
-        assert!(decode_checksums(r#"{"MD5":"x"}"#).is_err());
-    }
-
-    #[test]
-    fn integers_out_of_range_are_errors() {
-        assert!(to_signed(u64::MAX, "bigint").is_err());
-        assert!(from_signed(-1).is_err());
-        assert!(part_number_from_signed(i64::from(u32::MAX) + 1).is_err());
-        assert_eq!(
-            from_signed(to_signed(42, "bigint").unwrap_or(0)).ok(),
-            Some(42)
-        );
-    }
-}
-
 /// The revocation columns, in the order [`decode_revocation`] takes them.
 pub const REVOCATION_COLUMNS: &str =
     "credential_id, account, parent, bucket, revoked_on, expires_on";
@@ -180,4 +153,31 @@ pub fn decode_revocation(
         revoked_on: from_signed(revoked_on)?,
         expires_on: from_signed(expires_on)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums_round_trip_by_name() {
+        let mut sums = Checksums::new();
+        sums.insert(ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=".to_owned());
+        sums.insert(ChecksumAlgorithm::Sha256, "x-2".to_owned());
+        let json = encode_checksums(&sums).unwrap_or_default();
+        assert!(json.contains("CRC64NVME"));
+        assert_eq!(decode_checksums(&json).ok(), Some(sums));
+        assert!(decode_checksums(r#"{"MD5":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn integers_out_of_range_are_errors() {
+        assert!(to_signed(u64::MAX, "bigint").is_err());
+        assert!(from_signed(-1).is_err());
+        assert!(part_number_from_signed(i64::from(u32::MAX) + 1).is_err());
+        assert_eq!(
+            from_signed(to_signed(42, "bigint").unwrap_or(0)).ok(),
+            Some(42)
+        );
+    }
 }
