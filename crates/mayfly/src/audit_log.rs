@@ -164,3 +164,62 @@ pub(crate) async fn run_purge(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mayfly_core::AccountId;
+    use mayfly_store::{AuditKind, AuditQuery};
+    use mayfly_store_local::LocalStore;
+
+    use super::*;
+
+    fn account() -> AccountId {
+        AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").expect("valid")
+    }
+
+    async fn written(store: &dyn AuditStore) -> usize {
+        let mut query = AuditQuery::new(account());
+        query.limit = 1000;
+        store.list_audit(&query).await.expect("list").events.len()
+    }
+
+    /// With a flush interval far longer than the test: a full batch is written as soon as it
+    /// is queued, fewer events wait for the interval, and dropping the last sink flushes them
+    /// at once and ends the writer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_are_written_when_full_and_the_rest_when_the_sinks_are_gone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let local = LocalStore::open(dir.path()).expect("open store");
+        let store = local.audit();
+        let config = AuditWriterConfig {
+            capacity: 64,
+            batch: 8,
+            flush: Duration::from_secs(3600),
+        };
+        let (sink, writer) = start(Arc::clone(&store), config);
+        let event = |i: u64| AuditEvent::new(account(), 1_750_000_000_000 + i, AuditKind::S3);
+        for i in 0..8 {
+            assert!(sink.record(event(i)));
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while written(store.as_ref()).await < 8 {
+            assert!(Instant::now() < deadline, "a full batch was not written");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        for i in 8..11 {
+            assert!(sink.record(event(i)));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            written(store.as_ref()).await,
+            8,
+            "three events are not a batch: they wait for the interval"
+        );
+        let second = sink.clone();
+        drop(sink);
+        assert!(second.record(event(11)), "a remaining clone still records");
+        drop(second);
+        writer.finish(Duration::from_secs(20)).await;
+        assert_eq!(written(store.as_ref()).await, 12, "the last events were flushed");
+    }
+}
