@@ -220,6 +220,10 @@ mod tests {
         assert!(second.record(event(11)), "a remaining clone still records");
         drop(second);
         writer.finish(Duration::from_secs(20)).await;
-        assert_eq!(written(store.as_ref()).await, 12, "the last events were flushed");
+        assert_eq!(
+            written(store.as_ref()).await,
+            12,
+            "the last events were flushed"
+        );
     }
 }
