@@ -74,7 +74,10 @@ impl AuditWriter {
 async fn write_loop(store: Arc<dyn AuditStore>, mut rx: AuditReceiver, config: AuditWriterConfig) {
     let batch = config.batch.max(1);
     let mut buf: Vec<AuditEvent> = Vec::with_capacity(batch);
-    let mut tick = tokio::time::interval(config.flush.max(Duration::from_millis(1)));
+    // The first flush one period after start (an `interval`'s first tick is immediate, and
+    // would flush a partial batch at a moment that depends on scheduling).
+    let period = config.flush.max(Duration::from_millis(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported_drops = 0u64;
     loop {
