@@ -5,6 +5,11 @@
 //! stream the adapter compares the MD5 with `Content-MD5` and every client checksum (headers and
 //! aws-chunked trailers: CRC32, CRC32C, CRC64NVME, SHA1, SHA256) and fails the stream on any
 //! mismatch, so the blob store discards the bytes and nothing becomes visible.
+//!
+//! A PUT whose declared length fits the metadata store's own inline bodies
+//! (`MetadataStore::inline_body_limit`) is verified the same way into memory
+//! ([`ingest_small`]) and committed with its record in one transaction: one group commit per
+//! small PUT instead of two (blob, then record).
 
 use std::sync::{Arc, Mutex};
 
@@ -225,6 +230,51 @@ pub(crate) async fn ingest(
     max: u64,
     expected: Expected,
 ) -> S3Result<Ingested> {
+    let (ingested, _) = ingest_into(Sink::Blobs(blobs), body, declared, max, expected).await?;
+    Ok(ingested)
+}
+
+/// [`ingest`] for a body of at most `declared` bytes that the metadata store keeps itself
+/// (`MetadataStore::put_object_with_body`): verified the same way, but held in memory under a
+/// fresh blob id that nothing is written to yet. The caller stores both in one transaction.
+pub(crate) async fn ingest_small(
+    body: Option<StreamingBlob>,
+    declared: u64,
+    max: u64,
+    expected: Expected,
+) -> S3Result<(Ingested, Bytes)> {
+    let (ingested, bytes) = ingest_into(Sink::Memory, body, Some(declared), max, expected).await?;
+    let bytes = bytes.ok_or_else(|| crate::error::internal(&"small body not kept"))?;
+    Ok((ingested, bytes))
+}
+
+/// Where [`ingest_into`] puts the verified bytes.
+enum Sink<'a> {
+    /// A new blob of this store.
+    Blobs(&'a dyn BlobStore),
+    /// Memory (bounded by the declared length, which the stream enforces).
+    Memory,
+}
+
+/// Gathers a stream into one buffer (no copy when it arrives in one chunk).
+async fn gather(mut stream: mayfly_store::ByteStream) -> Result<Bytes, std::io::Error> {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk?);
+    }
+    Ok(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => chunks.concat().into(),
+    })
+}
+
+async fn ingest_into(
+    sink: Sink<'_>,
+    body: Option<StreamingBlob>,
+    declared: Option<u64>,
+    max: u64,
+    expected: Expected,
+) -> S3Result<(Ingested, Option<Bytes>)> {
     if declared.is_some_and(|d| d > max) {
         return Err(Failure::Ingest(IngestError::TooLarge).into());
     }
@@ -322,7 +372,14 @@ pub(crate) async fn ingest(
         },
     );
 
-    let written = blobs.write(Box::pin(stream)).await.map_err(|e| {
+    let written = match sink {
+        Sink::Blobs(blobs) => blobs.write(Box::pin(stream)).await.map(|w| (w.id, None)),
+        Sink::Memory => gather(Box::pin(stream))
+            .await
+            .map(|bytes| (BlobId::random(), Some(bytes)))
+            .map_err(StoreError::Body),
+    };
+    let (blob, bytes) = written.map_err(|e| {
         if let StoreError::Body(io) = e {
             // Our own verdict travels inside the io::Error the blob store saw.
             match io.into_inner().map(|b| b.downcast::<IngestError>()) {
@@ -336,17 +393,20 @@ pub(crate) async fn ingest(
     let done = outcome.lock().ok().and_then(|mut s| s.take());
     let Some((md5_hex, checksums, size)) = done else {
         // The store returned without draining the stream: never commit unverified bytes.
-        let _ = blobs.delete(&written.id).await;
+        if let Sink::Blobs(blobs) = sink {
+            let _ = blobs.delete(&blob).await;
+        }
         return Err(crate::error::internal(
             &"blob store did not consume the body",
         ));
     };
-    Ok(Ingested {
-        blob: written.id,
+    let ingested = Ingested {
+        blob,
         size,
         md5_hex,
         checksums,
-    })
+    };
+    Ok((ingested, bytes))
 }
 
 /// Checks a fully buffered (small, XML) body against `Content-MD5` and `x-amz-checksum-*`.

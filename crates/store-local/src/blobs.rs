@@ -91,7 +91,7 @@ async fn gather(mut body: ByteStream) -> Result<Gathered, StoreError> {
     }))
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

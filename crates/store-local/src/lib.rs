@@ -71,7 +71,7 @@ impl LocalStore {
             }
             Err(TryLockError::Error(err)) => return Err(err.into()),
         }
-        let metadata = LocalMetadata::open(&dir.join("meta.sqlite3"))?;
+        let metadata = LocalMetadata::open(&dir.join("meta.sqlite3"))?.keeping_bodies();
         let blobs = LocalBlobs::open_with_inline(&dir.join("blobs"), metadata.db().clone())?;
         Ok(Self {
             metadata: Arc::new(metadata),

@@ -27,6 +27,9 @@ use crate::{accounts, buckets, multipart, objects, revocations};
 #[derive(Clone)]
 pub struct LocalMetadata {
     db: Db,
+    /// Whether small object bodies may be written here (`put_object_with_body`): only when
+    /// the blob store reads this database's inline blobs, as [`crate::LocalStore`]'s does.
+    keeps_bodies: bool,
 }
 
 impl LocalMetadata {
@@ -34,7 +37,15 @@ impl LocalMetadata {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(Self {
             db: Db::open(path)?,
+            keeps_bodies: false,
         })
+    }
+
+    /// Lets `put_object_with_body` keep small bodies as inline blobs: for a metadata store
+    /// paired with a blob store that reads them ([`crate::LocalBlobs::open_with_inline`]).
+    pub(crate) fn keeping_bodies(mut self) -> Self {
+        self.keeps_bodies = true;
+        self
     }
 
     /// The connection set, shared with the audit trail's module and with the blob store for
@@ -227,6 +238,41 @@ impl MetadataStore for LocalMetadata {
     ) -> Result<Vec<BlobId>, StoreError> {
         self.db
             .write(move |tx| objects::put_object(tx, &object, &condition))
+            .await
+    }
+
+    fn inline_body_limit(&self) -> Option<usize> {
+        self.keeps_bodies.then_some(INLINE_MAX)
+    }
+
+    async fn put_object_with_body(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        body: Bytes,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let id = match &object.blob {
+            BlobRef::Single(id)
+                if self.keeps_bodies
+                    && body.len() <= INLINE_MAX
+                    && object.size == body.len() as u64 =>
+            {
+                id.clone()
+            }
+            BlobRef::Single(_) | BlobRef::Parts(_) => {
+                return Err(StoreError::backend(
+                    "put_object_with_body: not a single blob this store keeps",
+                ));
+            }
+        };
+        let at = crate::blobs::now_secs();
+        // One job, so one savepoint: the blob row and the record commit together or not at
+        // all (a failed condition rolls the blob back too; no orphan to collect).
+        self.db
+            .write(move |tx| {
+                inline::insert(tx, &id, &body, at)?;
+                objects::put_object(tx, &object, &condition)
+            })
             .await
     }
 

@@ -462,6 +462,22 @@ impl MetadataStore for CachedMetadata {
         self.inner.store.put_object(object, condition).await
     }
 
+    fn inline_body_limit(&self) -> Option<usize> {
+        self.inner.store.inline_body_limit()
+    }
+
+    async fn put_object_with_body(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        body: Bytes,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        self.inner
+            .store
+            .put_object_with_body(object, condition, body)
+            .await
+    }
+
     async fn delete_object(&self, bucket: &BucketId, key: &str) -> Result<Vec<BlobId>, StoreError> {
         self.inner.store.delete_object(bucket, key).await
     }

@@ -157,6 +157,30 @@ pub trait MetadataStore: Send + Sync {
         condition: WriteCondition,
     ) -> Result<Vec<BlobId>, StoreError>;
 
+    /// The largest body [`put_object_with_body`](Self::put_object_with_body) takes: `Some`
+    /// when this store keeps small object bodies itself (the embedded store's inline blobs),
+    /// `None` (the default) when bodies always go to the blob store.
+    fn inline_body_limit(&self) -> Option<usize> {
+        None
+    }
+
+    /// [`put_object`](Self::put_object), with the object's bytes kept by this store in the
+    /// same transaction: `object.blob` is `BlobRef::Single` of a fresh id nothing was written
+    /// to, and `body` (at most [`inline_body_limit`](Self::inline_body_limit) bytes) becomes
+    /// that blob, durable and visible exactly when the record is. On any error neither is
+    /// stored. One commit instead of two for a small PUT (blob, then record).
+    async fn put_object_with_body(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        body: Bytes,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let _ = (object, condition, body);
+        Err(StoreError::backend(
+            "put_object_with_body: this store does not keep object bodies",
+        ))
+    }
+
     /// Deletes the object if present and returns its blob ids (empty if it was absent).
     async fn delete_object(&self, bucket: &BucketId, key: &str) -> Result<Vec<BlobId>, StoreError>;
 

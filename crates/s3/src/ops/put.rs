@@ -9,7 +9,7 @@ use super::{
     announced_checksums, bucket_id, caller, checksum_fields, collect_garbage, etag,
     header_checksums, http_headers, s3_checksum_type, size_i64, user_metadata,
 };
-use crate::body::{Expected, ingest};
+use crate::body::{Expected, ingest, ingest_small};
 use crate::error::store;
 use crate::state::S3State;
 
@@ -90,15 +90,27 @@ pub(super) async fn put_object(
     };
     let declared = i.content_length.and_then(|n| u64::try_from(n).ok());
     let body = i.body.take();
-    let ingested = ingest(
-        state.blobs.as_ref(),
-        body,
-        declared,
-        state.limits.max_object_size,
-        expected,
-    )
-    .await?;
-    id.still_authorized(state, Some(&ingested.blob)).await?;
+    // A body the metadata store keeps itself is committed with its record, in one
+    // transaction; any other goes to the blob store first.
+    let small = declared.filter(|&n| {
+        state
+            .meta
+            .inline_body_limit()
+            .is_some_and(|limit| n <= limit as u64)
+    });
+    let max = state.limits.max_object_size;
+    let (ingested, kept) = match small {
+        Some(declared) => {
+            let (ingested, bytes) = ingest_small(body, declared, max, expected).await?;
+            (ingested, Some(bytes))
+        }
+        None => (
+            ingest(state.blobs.as_ref(), body, declared, max, expected).await?,
+            None,
+        ),
+    };
+    let written = kept.is_none().then_some(&ingested.blob);
+    id.still_authorized(state, written).await?;
 
     let i = req.input;
     let record = ObjectRecord {
@@ -120,10 +132,21 @@ pub(super) async fn put_object(
         checksum_type: ChecksumType::FullObject,
         blob: BlobRef::Single(ingested.blob.clone()),
     };
-    match state.meta.put_object(record, condition).await {
+    let put = match kept {
+        Some(bytes) => {
+            state
+                .meta
+                .put_object_with_body(record, condition, bytes)
+                .await
+        }
+        None => state.meta.put_object(record, condition).await,
+    };
+    match put {
         Ok(garbage) => collect_garbage(state, garbage).await,
         Err(e) => {
-            collect_garbage(state, vec![ingested.blob]).await;
+            if small.is_none() {
+                collect_garbage(state, vec![ingested.blob]).await;
+            }
             return Err(store(e));
         }
     }

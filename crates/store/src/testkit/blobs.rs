@@ -331,3 +331,122 @@ pub async fn object_and_body(s: &Subject) -> Vec<bool> {
 pub async fn object_and_body_agree_with_separate_reads(s: &Subject) {
     object_and_body(s).await;
 }
+
+/// `put_object_with_body`: where the store keeps small bodies, the record and its bytes are
+/// stored together, a replaced version's blob comes back as garbage, and a refused put (failed
+/// condition, missing bucket, body of the wrong size or too large) stores neither. Where it
+/// does not, the call is refused and stores nothing.
+pub async fn object_put_with_body(s: &Subject) {
+    let bucket = new_bucket(s, 1, "with-body").await;
+    let Some(limit) = s.meta.inline_body_limit() else {
+        let id = BlobId::random();
+        let record = object_record(&bucket, "k", id.clone(), 2);
+        let refused = s
+            .meta
+            .put_object_with_body(record, WriteCondition::None, Bytes::from_static(b"hi"))
+            .await;
+        assert!(refused.is_err(), "a store without inline bodies refuses");
+        assert_err(
+            s.meta.get_object(&bucket, "k").await,
+            |e| e.is_not_found(Entity::Object),
+            "nothing stored",
+        );
+        return;
+    };
+    let put = |key: &str, data: Bytes, condition: WriteCondition| {
+        let id = BlobId::random();
+        let record = object_record(&bucket, key, id.clone(), data.len() as u64);
+        let meta = Arc::clone(&s.meta);
+        async move { (id, meta.put_object_with_body(record, condition, data).await) }
+    };
+    let absent = |id: BlobId| async move {
+        assert_err(
+            s.blobs.size(&id).await,
+            |e| e.is_not_found(Entity::Blob),
+            "a refused put leaves no blob",
+        );
+    };
+
+    for size in [0, 1, 4096, limit] {
+        let data = Bytes::from(pseudo_random(size, size as u64));
+        let key = format!("k{size}");
+        let (id, garbage) = put(&key, data.clone(), WriteCondition::IfAbsent).await;
+        assert!(
+            ok(garbage, "put with body").is_empty(),
+            "new key: no garbage"
+        );
+        let (record, body) = ok(s.meta.get_object_and_body(&bucket, &key).await, "get");
+        assert_eq!(record.blob, BlobRef::Single(id.clone()));
+        if let Some(body) = body {
+            assert!(body == data, "body with the record, size {size}");
+        }
+        assert!(
+            read_all(s, &id, None).await == data,
+            "blob store reads it, size {size}"
+        );
+    }
+
+    // Replacing returns the old blob; the new one is what GET reads.
+    let (old, _) = put("r", Bytes::from_static(b"one"), WriteCondition::None).await;
+    let (new, garbage) = put("r", Bytes::from_static(b"two"), WriteCondition::None).await;
+    assert_eq!(ok(garbage, "replace"), vec![old]);
+    assert_eq!(read_all(s, &new, None).await, b"two");
+
+    // Refusals store nothing.
+    let (id, refused) = put("r", Bytes::from_static(b"three"), WriteCondition::IfAbsent).await;
+    assert_err(
+        refused,
+        |e| matches!(e, StoreError::PreconditionFailed),
+        "if absent",
+    );
+    absent(id).await;
+    assert_eq!(
+        read_all(s, &new, None).await,
+        b"two",
+        "the object is unchanged"
+    );
+
+    let other = crate::BucketId::new(super::account_id(1), super::bucket_name("no-such-bucket"));
+    let id = BlobId::random();
+    let refused = s
+        .meta
+        .put_object_with_body(
+            object_record(&other, "k", id.clone(), 1),
+            WriteCondition::None,
+            Bytes::from_static(b"x"),
+        )
+        .await;
+    assert_err(
+        refused,
+        |e| e.is_not_found(Entity::Bucket),
+        "missing bucket",
+    );
+    absent(id).await;
+
+    let id = BlobId::random();
+    let wrong_size = object_record(&bucket, "w", id.clone(), 5);
+    let refused = s
+        .meta
+        .put_object_with_body(
+            wrong_size,
+            WriteCondition::None,
+            Bytes::from_static(b"four"),
+        )
+        .await;
+    assert!(refused.is_err(), "record size and body length differ");
+    absent(id).await;
+
+    let (id, refused) = put(
+        "big",
+        Bytes::from(vec![7u8; limit + 1]),
+        WriteCondition::None,
+    )
+    .await;
+    assert!(refused.is_err(), "a body over the limit is refused");
+    absent(id).await;
+    assert_err(
+        s.meta.get_object(&bucket, "big").await,
+        |e| e.is_not_found(Entity::Object),
+        "no record either",
+    );
+}

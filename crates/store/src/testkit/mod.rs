@@ -91,6 +91,7 @@ macro_rules! conformance_tests {
             blob_list_respects_cutoff,
             read_object_spans_parts,
             object_and_body_agree_with_separate_reads,
+            object_put_with_body,
             gc_deletes_only_orphans,
             lifecycle_sweep_applies_rules_once,
             // credential revocations and the token cache (issue 15)
