@@ -256,18 +256,6 @@ enum Sink<'a> {
     Memory,
 }
 
-/// Gathers a stream into one buffer (no copy when it arrives in one chunk).
-async fn gather(mut stream: mayfly_store::ByteStream) -> Result<Bytes, std::io::Error> {
-    let mut chunks: Vec<Bytes> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        chunks.push(chunk?);
-    }
-    Ok(match chunks.len() {
-        1 => chunks.swap_remove(0),
-        _ => chunks.concat().into(),
-    })
-}
-
 async fn ingest_into(
     sink: Sink<'_>,
     body: Option<StreamingBlob>,
@@ -374,9 +362,9 @@ async fn ingest_into(
 
     let written = match sink {
         Sink::Blobs(blobs) => blobs.write(Box::pin(stream)).await.map(|w| (w.id, None)),
-        Sink::Memory => gather(Box::pin(stream))
+        Sink::Memory => mayfly_store::collect_stream(Box::pin(stream))
             .await
-            .map(|bytes| (BlobId::random(), Some(bytes)))
+            .map(|bytes| (BlobId::random(), Some(Bytes::from(bytes))))
             .map_err(StoreError::Body),
     };
     let (blob, bytes) = written.map_err(|e| {

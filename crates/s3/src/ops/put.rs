@@ -109,8 +109,9 @@ pub(super) async fn put_object(
             None,
         ),
     };
-    let written = kept.is_none().then_some(&ingested.blob);
-    id.still_authorized(state, written).await?;
+    // The blob already in the blob store, if any: deleted again when the put is refused.
+    let written = kept.is_none().then(|| ingested.blob.clone());
+    id.still_authorized(state, written.as_ref()).await?;
 
     let i = req.input;
     let record = ObjectRecord {
@@ -144,9 +145,7 @@ pub(super) async fn put_object(
     match put {
         Ok(garbage) => collect_garbage(state, garbage).await,
         Err(e) => {
-            if small.is_none() {
-                collect_garbage(state, vec![ingested.blob]).await;
-            }
+            collect_garbage(state, written.into_iter().collect()).await;
             return Err(store(e));
         }
     }
